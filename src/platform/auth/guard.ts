@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden, notFound, unauthorized } from '../http/errors.js';
+import type { Principal, Role } from './principal.js';
+import type { TokenVerifier } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The route answers without a token (health checks, register, login). Default: a token is required. */
+    public?: boolean;
+    /** Only these roles may call the route. */
+    roles?: readonly Role[];
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw unauthorized('The Authorization header must be "Bearer <token>"', 'invalid_token');
+  return match[1];
+}
+
+/**
+ * Installs the guard on a service's scope: every route needs a valid access token unless it is marked
+ * public, and routes that name roles admit only those. Secure by default, checked in this one place.
+ */
+export function installAuthGuard(app: FastifyInstance, verifier: TokenVerifier): void {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (config?.public) return;
+    // Unknown routes fall through to the 404 handler without a token check.
+    if (request.routeOptions.url === undefined) return;
+    const token = bearerToken(request);
+    if (!token) throw unauthorized('Authentication required: send "Authorization: Bearer <access_token>"');
+    const principal = await verifier.verify(token);
+    if (config?.roles && !config.roles.includes(principal.role)) {
+      throw forbidden(`This action needs one of the roles: ${config.roles.join(', ')}`);
+    }
+    request.principal = principal;
+  });
+}
+
+/** The authenticated caller; routes behind the guard always have one. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
+/**
+ * The one ownership rule: a user reaches only their own records. Someone else's record answers 404,
+ * so its existence is not disclosed. (Consent grants will widen this in the consent service.)
+ */
+export function assertOwnedBy(request: FastifyRequest, ownerId: string | undefined): void {
+  const principal = principalOf(request);
+  if (ownerId === undefined || ownerId !== principal.userId) throw notFound();
+}
+
+/** For routes that name a user in the path: only that user (or an admin, for account administration). */
+export function assertSelfOrAdmin(request: FastifyRequest, userId: string): void {
+  const principal = principalOf(request);
+  if (principal.userId !== userId && principal.role !== 'admin') throw forbidden();
+}

@@ -1,0 +1,19 @@
+export const ROLES = ['patient', 'doctor', 'caregiver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** Who is calling, as established from a verified access token. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  /** Session (refresh-token family) the token belongs to; absent for tokens issued elsewhere (Supabase). */
+  sessionId?: string;
+  email?: string;
+  source: 'pha' | 'supabase';
+  /** The raw bearer token, forwarded when this request calls another service on the caller's behalf. */
+  token: string;
+  expiresAt: number;
+}

@@ -1,0 +1,255 @@
+import { resolve } from 'node:path';
+import { CATALOG, type ServiceSlug } from '../catalog.js';
+
+/** How the process is laid out: one process for everything, or one service per process. */
+export type DeploymentShape = 'all-in-one' | 'distributed';
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+}
+
+export interface Config {
+  shape: DeploymentShape;
+  nodeEnv: string;
+  host: string;
+  /** Port of the all-in-one server (and of the gateway in the distributed shape). */
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  jwtSecret?: string;
+  secretKey?: string;
+  supabase: { url?: string; key?: string; serviceRoleKey?: string; jwtSecret?: string };
+  auth0: { domain?: string; clientId?: string; clientSecret?: string };
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  publicUrl: string;
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  authRateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  logLevel: string;
+  httpClientTimeoutMs: number;
+  smtp?: SmtpConfig;
+  /** Base URL per service for the distributed shape (defaults to 127.0.0.1 on the seed port). */
+  serviceUrls: Record<ServiceSlug, string>;
+  /** Servers of later phases: only checked by `pha doctor` for now. */
+  kafka: { bootstrapServers?: string; username?: string; password?: string };
+  neo4j: { uri?: string; user?: string; password?: string };
+  qdrant: { url?: string; apiKey?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable at a time and collects every problem, so the operator sees them all at once. */
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  str(name: string): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined) return undefined;
+    const value = raw.trim();
+    return value === '' ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.str(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.str(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const raw = this.str(name);
+    if (raw === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      this.problems.push(`${name} must be a URL (${protocols.join(', ')})`);
+      return undefined;
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+      this.problems.push(
+        `${name} must use ${protocols.join(' or ')}, not ${parsed.protocol.replace(/:$/, '')}`,
+      );
+      return undefined;
+    }
+    return raw;
+  }
+
+  secret(name: string, minLength: number): string | undefined {
+    const raw = this.str(name);
+    if (raw !== undefined && raw.length < minLength) {
+      this.problems.push(`${name} must be at least ${minLength} characters long`);
+      return undefined;
+    }
+    return raw;
+  }
+}
+
+const HTTP = ['http', 'https'];
+
+export function loadConfig(env: Env = process.env, shape: DeploymentShape = 'all-in-one'): Config {
+  const r = new EnvReader(env);
+  const port = r.int('PORT', 8080, 0, 65535);
+
+  const serviceUrls = {} as Record<ServiceSlug, string>;
+  for (const service of CATALOG) {
+    serviceUrls[service.slug] = (
+      r.url(service.urlVariable, HTTP) ?? `http://127.0.0.1:${service.port}`
+    ).replace(/\/+$/, '');
+  }
+
+  const smtpHost = r.str('SMTP_HOST');
+  const smtpPort = r.int('SMTP_PORT', 587, 1, 65535);
+  const smtp: SmtpConfig | undefined = smtpHost
+    ? {
+        host: smtpHost,
+        port: smtpPort,
+        secure: r.bool('SMTP_SECURE', smtpPort === 465),
+        user: r.str('SMTP_USER'),
+        password: r.str('SMTP_PASSWORD'),
+        from: r.str('SMTP_FROM') ?? 'Personal Health Assistant <no-reply@localhost>',
+      }
+    : undefined;
+
+  const logLevel = r.str('LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    r.problems.push(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`,
+    );
+  }
+
+  const config: Config = {
+    shape,
+    nodeEnv: r.str('NODE_ENV') ?? 'development',
+    host: r.str('HOST') ?? '0.0.0.0',
+    port,
+    dataDir: resolve(r.str('DATA_DIR') ?? './data'),
+    databaseUrl: r.url('DATABASE_URL', ['postgres', 'postgresql']),
+    redisUrl: r.url('REDIS_URL', ['redis', 'rediss']),
+    jwtSecret: r.secret('JWT_SECRET_KEY', 32),
+    secretKey: r.secret('SECRET_KEY', 32),
+    supabase: {
+      url: r.url('SUPABASE_URL', HTTP),
+      key: r.str('SUPABASE_KEY'),
+      serviceRoleKey: r.str('SUPABASE_SERVICE_ROLE_KEY'),
+      jwtSecret: r.secret('SUPABASE_JWT_SECRET', 32),
+    },
+    auth0: {
+      domain: r.str('AUTH0_DOMAIN'),
+      clientId: r.str('AUTH0_CLIENT_ID'),
+      clientSecret: r.str('AUTH0_CLIENT_SECRET'),
+    },
+    accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 900, 60, 3600),
+    refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    publicUrl: (r.url('PUBLIC_URL', HTTP) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    corsOrigins: (r.str('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+    rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    authRateLimitPerMinute: r.int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    logLevel,
+    httpClientTimeoutMs: r.int('HTTP_CLIENT_TIMEOUT_MS', 5000, 100, 120_000),
+    smtp,
+    serviceUrls,
+    kafka: {
+      bootstrapServers: r.str('KAFKA_BOOTSTRAP_SERVERS'),
+      username: r.str('KAFKA_SASL_USERNAME'),
+      password: r.str('KAFKA_SASL_PASSWORD'),
+    },
+    neo4j: {
+      uri: r.url('NEO4J_URI', ['neo4j', 'neo4j+s', 'neo4j+ssc', 'bolt', 'bolt+s', 'bolt+ssc']),
+      user: r.str('NEO4J_USER'),
+      password: r.str('NEO4J_PASSWORD'),
+    },
+    qdrant: { url: r.url('QDRANT_URL', HTTP), apiKey: r.str('QDRANT_API_KEY') },
+  };
+
+  for (const origin of config.corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      r.problems.push(`CORS_ORIGINS entries must be origins like https://app.example.org (got "${origin}")`);
+    }
+  }
+  if (shape === 'distributed' && !config.jwtSecret) {
+    r.problems.push('JWT_SECRET_KEY is required in the distributed shape (every service must share it)');
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** The configuration as `pha doctor` prints it: secrets reduced to whether they are set. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const set = (v: string | undefined) => (v ? 'set' : 'not set');
+  const redactUrl = (v: string | undefined) => {
+    if (!v) return 'not set';
+    try {
+      const u = new URL(v);
+      if (u.password) u.password = '***';
+      return u.toString();
+    } catch {
+      return 'set';
+    }
+  };
+  return {
+    shape: config.shape,
+    node_env: config.nodeEnv,
+    host: config.host,
+    port: config.port,
+    data_dir: config.dataDir,
+    database: config.databaseUrl ? redactUrl(config.databaseUrl) : `embedded PGlite in ${config.dataDir}/pg`,
+    redis: config.redisUrl ? redactUrl(config.redisUrl) : 'in-process memory cache',
+    jwt_secret_key: config.jwtSecret
+      ? 'set'
+      : `not set (generated and kept in ${config.dataDir}/secrets.json)`,
+    secret_key: set(config.secretKey),
+    supabase_url: config.supabase.url ?? 'not set',
+    supabase_jwt_secret: set(config.supabase.jwtSecret),
+    access_token_ttl_seconds: config.accessTokenTtlSeconds,
+    refresh_token_ttl_days: config.refreshTokenTtlDays,
+    public_url: config.publicUrl,
+    cors_origins: config.corsOrigins,
+    rate_limit_per_minute: config.rateLimitPerMinute,
+    auth_rate_limit_per_minute: config.authRateLimitPerMinute,
+    body_limit_bytes: config.bodyLimitBytes,
+    trust_proxy: config.trustProxy,
+    log_level: config.logLevel,
+    mail: config.smtp
+      ? `SMTP ${config.smtp.host}:${config.smtp.port}`
+      : `dev outbox in ${config.dataDir}/mail`,
+    service_urls: config.serviceUrls,
+    kafka: config.kafka.bootstrapServers ?? 'not set',
+    neo4j: redactUrl(config.neo4j.uri),
+    qdrant: config.qdrant.url ?? 'not set',
+  };
+}

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import httpProxy from '@fastify/http-proxy';
+import type { Logger } from 'pino';
+import { CATALOG, serviceBySlug, type ServiceSlug } from './catalog.js';
+import { CacheRevocations } from './platform/auth/revocations.js';
+import { TokenVerifier } from './platform/auth/tokens.js';
+import type { Cache } from './platform/cache/cache.js';
+import { MemoryCache } from './platform/cache/memory.js';
+import { openRedis, type RedisCache } from './platform/cache/redis.js';
+import { ServiceClients } from './platform/clients/clients.js';
+import type { Config } from './platform/config.js';
+import type { Db } from './platform/db/db.js';
+import { migrate, readMigrations } from './platform/db/migrate.js';
+import { openPgliteDirectory } from './platform/db/pglite.js';
+import { openPostgres } from './platform/db/postgres.js';
+import { createHttpApp } from './platform/http/server.js';
+import { createLogger } from './platform/logger.js';
+import { createMailer, type Mailer } from './platform/mail/mailer.js';
+import { resolveSecrets } from './platform/secrets.js';
+import { mountService, type ServiceContext, type ServiceModule } from './platform/service.js';
+import {
+  gatewayServices,
+  installGatewayEdge,
+  registerGatewayRoutes,
+} from './services/api-gateway/gateway.js';
+import { SERVICE_MODULES } from './services/registry.js';
+
+export interface Infrastructure {
+  db: Db;
+  cache: Cache;
+  logger: Logger;
+  mailer: Mailer;
+}
+
+export interface RuntimeOptions {
+  /** Provided by tests; otherwise opened from the configuration. */
+  infrastructure?: Partial<Infrastructure>;
+  /** Listen on the network (false in tests, which use inject). */
+  listen?: boolean;
+}
+
+export interface Runtime {
+  /** The all-in-one server, or the first served service. */
+  apps: { slug: ServiceSlug | 'all-in-one'; app: FastifyInstance; port: number }[];
+  infrastructure: Infrastructure;
+  clients: ServiceClients;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config): Promise<Db> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPgliteDirectory(config.dataDir);
+}
+
+export function openCache(config: Config): Cache {
+  return config.redisUrl ? openRedis(config.redisUrl) : new MemoryCache();
+}
+
+export function moduleFor(slug: ServiceSlug): ServiceModule {
+  const module = SERVICE_MODULES[slug];
+  if (!module) throw new Error(`The ${slug} service is not built yet`);
+  return module;
+}
+
+/** Applies every pending migration of the given services, in catalogue order. */
+export async function migrateServices(
+  db: Db,
+  slugs: readonly ServiceSlug[],
+): Promise<Record<string, number[]>> {
+  const applied: Record<string, number[]> = {};
+  for (const entry of CATALOG) {
+    if (!slugs.includes(entry.slug)) continue;
+    const module = SERVICE_MODULES[entry.slug];
+    if (!module?.migrationsDir) continue;
+    applied[entry.slug] = await migrate(db, entry.slug, readMigrations(module.migrationsDir));
+  }
+  return applied;
+}
+
+async function openInfrastructure(
+  config: Config,
+  provided: Partial<Infrastructure> = {},
+): Promise<Infrastructure> {
+  const logger = provided.logger ?? createLogger(config.logLevel);
+  const db = provided.db ?? (await openDatabase(config));
+  const cache = provided.cache ?? openCache(config);
+  const mailer = provided.mailer ?? createMailer(config.smtp, config.dataDir, logger);
+  return { db, cache, logger, mailer };
+}
+
+function serviceContext(config: Config, infra: Infrastructure, clients: ServiceClients): ServiceContext {
+  const secrets = resolveSecrets(config);
+  const revocations = new CacheRevocations(infra.cache);
+  const verifier = new TokenVerifier(secrets.jwtSecret, revocations, config.supabase.jwtSecret);
+  return { config, ...infra, clients, verifier, revocations, secrets };
+}
+
+function redisOf(cache: Cache) {
+  return cache.kind === 'redis' ? (cache as RedisCache).client : undefined;
+}
+
+async function closeAll(apps: FastifyInstance[], infra: Infrastructure, owned: Partial<Infrastructure>) {
+  await Promise.all(apps.map((app) => app.close()));
+  if (!owned.cache) await infra.cache.close();
+  if (!owned.db) await infra.db.close();
+}
+
+/** The default shape: every built service mounted under the gateway in one process, on one port. */
+export async function startAllInOne(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const provided = options.infrastructure ?? {};
+  const infra = await openInfrastructure(config, provided);
+  const slugs = gatewayServices().map((s) => s.slug);
+  await migrateServices(infra.db, slugs);
+
+  const app = createHttpApp({
+    logger: infra.logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    serviceLabel: 'api-gateway',
+  });
+  const internalHeader = { name: 'x-pha-internal', value: randomBytes(24).toString('base64url') };
+  const clients = new ServiceClients(
+    config.serviceUrls,
+    config.httpClientTimeoutMs,
+    new Map(),
+    internalHeader,
+  );
+  const ctx = serviceContext(config, infra, clients);
+  const gatewayOptions = {
+    config,
+    clients,
+    services: gatewayServices(),
+    redis: redisOf(infra.cache),
+    internalHeader,
+  };
+  await installGatewayEdge(app, gatewayOptions);
+  registerGatewayRoutes(app, gatewayOptions);
+  for (const slug of slugs) {
+    clients.registerLocal(slug, { app, prefix: `/${slug}` });
+    await mountService(app, moduleFor(slug), ctx, `/${slug}`);
+  }
+  await app.ready();
+  if (options.listen !== false) await app.listen({ host: config.host, port: config.port });
+  const port = options.listen === false ? config.port : addressPort(app, config.port);
+  return {
+    apps: [{ slug: 'all-in-one', app, port }],
+    infrastructure: infra,
+    clients,
+    close: () => closeAll([app], infra, provided),
+  };
+}
+
+/**
+ * The distributed shape: each named service its own HTTP server on its seed port (several may share
+ * this process). Calls to services in this process stay in-process; the rest go over HTTP.
+ */
+export async function startServices(
+  config: Config,
+  slugs: ServiceSlug[],
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
+  for (const slug of slugs) {
+    if (!serviceBySlug(slug)?.built) throw new Error(`The ${slug} service is not built yet`);
+  }
+  const provided = options.infrastructure ?? {};
+  const infra = await openInfrastructure(config, provided);
+  const backendSlugs = slugs.filter((s) => s !== 'api-gateway');
+  await migrateServices(infra.db, backendSlugs);
+  const clients = new ServiceClients(config.serviceUrls, config.httpClientTimeoutMs);
+  const ctx = serviceContext(config, infra, clients);
+  // On hosts that assign the port (Render), a single service listens on PORT.
+  const singlePort = slugs.length === 1 && process.env.PORT ? config.port : undefined;
+
+  const apps: Runtime['apps'] = [];
+  for (const slug of slugs) {
+    const entry = serviceBySlug(slug)!;
+    const app = createHttpApp({
+      logger: infra.logger.child({ service: slug }),
+      bodyLimitBytes: config.bodyLimitBytes,
+      trustProxy: config.trustProxy ? true : 'loopback',
+      serviceLabel: slug,
+    });
+    if (slug === 'api-gateway') {
+      const gatewayOptions = { config, clients, services: gatewayServices(), redis: redisOf(infra.cache) };
+      await installGatewayEdge(app, gatewayOptions);
+      registerGatewayRoutes(app, gatewayOptions);
+      for (const service of gatewayServices()) {
+        await app.register(httpProxy, {
+          upstream: config.serviceUrls[service.slug],
+          prefix: `/${service.slug}`,
+          rewritePrefix: '',
+          replyOptions: {
+            rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-request-id': request.id }),
+          },
+        });
+      }
+    } else {
+      clients.registerLocal(slug, { app, prefix: '' });
+      await mountService(app, moduleFor(slug), ctx, '');
+    }
+    await app.ready();
+    const port = singlePort ?? entry.port;
+    if (options.listen !== false) await app.listen({ host: config.host, port });
+    apps.push({ slug, app, port: options.listen === false ? port : addressPort(app, port) });
+  }
+  return {
+    apps,
+    infrastructure: infra,
+    clients,
+    close: () =>
+      closeAll(
+        apps.map((a) => a.app),
+        infra,
+        provided,
+      ),
+  };
+}
+
+function addressPort(app: FastifyInstance, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
+}
