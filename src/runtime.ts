@@ -15,6 +15,7 @@ import { migrate, readMigrations } from './platform/db/migrate.js';
 import { openPgliteDirectory } from './platform/db/pglite.js';
 import { openPostgres } from './platform/db/postgres.js';
 import { createHttpApp } from './platform/http/server.js';
+import { AppError } from './platform/http/errors.js';
 import { createLogger } from './platform/logger.js';
 import { createMailer, type Mailer } from './platform/mail/mailer.js';
 import { resolveSecrets } from './platform/secrets.js';
@@ -38,6 +39,8 @@ export interface RuntimeOptions {
   infrastructure?: Partial<Infrastructure>;
   /** Listen on the network (false in tests, which use inject). */
   listen?: boolean;
+  /** Ports to use instead of the seed ports (tests pass 0 for any free port). */
+  ports?: Partial<Record<ServiceSlug, number>>;
 }
 
 export interface Runtime {
@@ -191,6 +194,18 @@ export async function startServices(
           rewritePrefix: '',
           replyOptions: {
             rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-request-id': request.id }),
+            // Refused connections, resets and timeouts all mean the service is not answering.
+            onError: (reply, { error }) => {
+              const timeout = (error as { statusCode?: number }).statusCode === 504;
+              void reply.send(
+                new AppError(
+                  timeout ? 504 : 503,
+                  timeout ? 'upstream_timeout' : 'service_unavailable',
+                  `The ${service.slug} service did not answer`,
+                  { service: service.slug },
+                ),
+              );
+            },
           },
         });
       }
@@ -199,7 +214,7 @@ export async function startServices(
       await mountService(app, moduleFor(slug), ctx, '');
     }
     await app.ready();
-    const port = singlePort ?? entry.port;
+    const port = options.ports?.[slug] ?? singlePort ?? entry.port;
     if (options.listen !== false) await app.listen({ host: config.host, port });
     apps.push({ slug, app, port: options.listen === false ? port : addressPort(app, port) });
   }

@@ -33,14 +33,18 @@ const checksum = (sql: string) => createHash('sha256').update(sql).digest('hex')
  * file has since changed is an error: migrations are append-only.
  */
 export async function migrate(db: Db, service: string, migrations: Migration[]): Promise<number[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS public.pha_migrations (
-    service text NOT NULL,
-    version integer NOT NULL,
-    name text NOT NULL,
-    checksum text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (service, version)
-  )`);
+  // Services starting together race to create the bookkeeping table: serialise that too.
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('pha_migrations'))");
+    await tx.query(`CREATE TABLE IF NOT EXISTS public.pha_migrations (
+      service text NOT NULL,
+      version integer NOT NULL,
+      name text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (service, version)
+    )`);
+  });
   const applied: number[] = [];
   for (const migration of migrations) {
     const done = await db.transaction(async (tx) => {

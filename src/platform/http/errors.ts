@@ -132,6 +132,13 @@ export function handleError(
     const code = fe.statusCode === 429 ? 'rate_limited' : 'bad_request';
     return reply.status(fe.statusCode).send(errorBody(request, code, fe.message));
   }
+  if (fe.statusCode === 502 || fe.statusCode === 503 || fe.statusCode === 504) {
+    // An upstream (proxied service) did not answer: say so rather than blame ourselves.
+    const code = fe.statusCode === 504 ? 'upstream_timeout' : 'service_unavailable';
+    return reply
+      .status(fe.statusCode)
+      .send(errorBody(request, code, 'A service behind the gateway did not answer'));
+  }
   request.log.error({ err: error }, 'unhandled error');
   return reply.status(500).send(errorBody(request, 'internal_error', 'Something went wrong on our side'));
 }

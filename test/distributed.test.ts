@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/platform/config.js';
+import type { Db } from '../src/platform/db/db.js';
+import { startServices, type Runtime } from '../src/runtime.js';
+import {
+  CapturingMailer,
+  TEST_JWT_SECRET,
+  freshCache,
+  freshDatabase,
+  uniqueEmail,
+} from '../src/test-support/harness.js';
+import type { Cache } from '../src/platform/cache/cache.js';
+
+/**
+ * The distributed shape in one test: auth and user-profile as separate HTTP servers (their own
+ * processes in production), and a gateway that reaches them over HTTP only.
+ */
+let services: Runtime;
+let gateway: Runtime;
+let db: Db;
+let cache: Cache;
+let dataDir: string;
+let base: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pha-dist-'));
+  db = await freshDatabase();
+  cache = freshCache();
+  const env = {
+    JWT_SECRET_KEY: TEST_JWT_SECRET,
+    SECRET_KEY: TEST_JWT_SECRET,
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+  };
+  const logger = pino({ level: 'silent' });
+  services = await startServices(loadConfig(env, 'distributed'), ['auth', 'user-profile'], {
+    ports: { auth: 0, 'user-profile': 0 },
+    infrastructure: { db, cache, logger, mailer: new CapturingMailer() },
+  });
+  const [auth, profile] = services.apps;
+  gateway = await startServices(
+    loadConfig(
+      {
+        ...env,
+        AUTH_SERVICE_URL: `http://127.0.0.1:${auth!.port}`,
+        USER_PROFILE_SERVICE_URL: `http://127.0.0.1:${profile!.port}`,
+      },
+      'distributed',
+    ),
+    ['api-gateway'],
+    { ports: { 'api-gateway': 0 }, infrastructure: { db, cache, logger, mailer: new CapturingMailer() } },
+  );
+  base = `http://127.0.0.1:${gateway.apps[0]!.port}`;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await services?.close();
+  await cache?.close();
+  await db?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const json = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown> & { access_token?: string; status?: string },
+});
+
+describe('distributed shape', () => {
+  it('runs the seed phase-1 steps through the gateway over HTTP', async () => {
+    const health = await json(await fetch(`${base}/health`));
+    expect(health.body).toMatchObject({ status: 'ok', shape: 'distributed' });
+    const email = uniqueEmail();
+    const register = await json(
+      await fetch(`${base}/auth/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'dist-trace-000001' },
+        body: JSON.stringify({ email, password: 'Test123!', full_name: 'Test' }),
+      }),
+    );
+    expect(register.status).toBe(201);
+    const login = await json(
+      await fetch(`${base}/auth/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'Test123!' }),
+      }),
+    );
+    expect(login.status).toBe(200);
+    const profile = await fetch(`${base}/user-profile/api/v1/profile`, {
+      headers: { authorization: `Bearer ${login.body.access_token}`, 'x-request-id': 'dist-trace-000002' },
+    });
+    expect(profile.status).toBe(200);
+    expect(profile.headers.get('x-request-id')).toBe('dist-trace-000002');
+    expect(((await profile.json()) as { full_name: string }).full_name).toBe('Test');
+  });
+
+  it('maps an unreachable service to 503 at the gateway', async () => {
+    const broken = await startServices(
+      loadConfig(
+        {
+          JWT_SECRET_KEY: TEST_JWT_SECRET,
+          SECRET_KEY: TEST_JWT_SECRET,
+          DATA_DIR: dataDir,
+          HOST: '127.0.0.1',
+          AUTH_SERVICE_URL: 'http://127.0.0.1:9',
+          USER_PROFILE_SERVICE_URL: 'http://127.0.0.1:9',
+        },
+        'distributed',
+      ),
+      ['api-gateway'],
+      {
+        ports: { 'api-gateway': 0 },
+        infrastructure: { db, cache, logger: pino({ level: 'silent' }), mailer: new CapturingMailer() },
+      },
+    );
+    try {
+      const url = `http://127.0.0.1:${broken.apps[0]!.port}`;
+      const health = await json(await fetch(`${url}/health`));
+      expect(health.body.status).toBe('degraded');
+      const ready = await fetch(`${url}/ready`);
+      expect(ready.status).toBe(503);
+      const call = await fetch(`${url}/auth/health`);
+      expect(call.status).toBe(503);
+      expect(((await call.json()) as { error: { code: string } }).error.code).toBe('service_unavailable');
+    } finally {
+      await broken.close();
+    }
+  });
+});
