@@ -7,3 +7,5 @@ for (const service of readdirSync(services)) {
   const from = join(services, service, 'migrations');
   if (existsSync(from)) cpSync(from, join('dist', from), { recursive: true });
 }
+
+cpSync('src/platform/events/migrations', 'dist/src/platform/events/migrations', { recursive: true });

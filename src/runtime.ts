@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import httpProxy from '@fastify/http-proxy';
 import type { Logger } from 'pino';
