@@ -100,6 +100,16 @@ describe('distributed shape', () => {
     expect(((await profile.json()) as { full_name: string }).full_name).toBe('Test');
   });
 
+  it('refuses oversized bodies at the gateway', async () => {
+    const response = await fetch(`${base}/auth/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: uniqueEmail(), password: 'Test123!', full_name: 'x'.repeat(1_200_000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
   it('maps an unreachable service to 503 at the gateway', async () => {
     const broken = await startServices(
       loadConfig(

@@ -45,6 +45,13 @@ export async function installGatewayEdge(app: FastifyInstance, options: GatewayO
     exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining'],
     maxAge: 600,
   });
+  // Proxied bodies are streamed to the services, past Fastify's own body limit: refuse them here first.
+  app.addHook('onRequest', async (request) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length > config.bodyLimitBytes) {
+      throw new AppError(413, 'payload_too_large', `The request body is larger than ${config.bodyLimitBytes} bytes`);
+    }
+  });
   const isAuthRoute = (request: FastifyRequest) => request.url.startsWith(AUTH_PREFIX);
   await app.register(rateLimit, {
     global: true,
