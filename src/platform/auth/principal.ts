@@ -12,6 +12,8 @@ export interface Principal {
   /** Session (refresh-token family) the token belongs to; absent for tokens issued elsewhere (Supabase). */
   sessionId?: string;
   email?: string;
+  /** Display name carried by tokens issued elsewhere (Supabase user_metadata.full_name). */
+  name?: string;
   source: 'pha' | 'supabase';
   /** The raw bearer token, forwarded when this request calls another service on the caller's behalf. */
   token: string;

@@ -130,8 +130,11 @@ export class TokenVerifier {
     if (typeof payload.session_id === 'string' && (await this.revocations.isRevoked(payload.session_id))) {
       throw unauthorized('This session has ended; sign in again', 'session_revoked');
     }
+    const metadata = payload.user_metadata as { full_name?: unknown; name?: unknown } | undefined;
+    const name = typeof metadata?.full_name === 'string' ? metadata.full_name : metadata?.name;
     return {
       userId: payload.sub,
+      ...(typeof name === 'string' ? { name } : {}),
       role: 'patient',
       email: typeof payload.email === 'string' ? payload.email : undefined,
       source: 'supabase',

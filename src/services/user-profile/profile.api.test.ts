@@ -133,3 +133,41 @@ describe('profile', () => {
     expect(JSON.stringify(body)).not.toMatch(/password_hash|refresh_token/);
   });
 });
+
+describe('Supabase Auth tokens', () => {
+  it('are accepted when SUPABASE_JWT_SECRET is set, and the profile comes from the token', async () => {
+    const { SignJWT } = await import('jose');
+    const secret = 'supabase-project-jwt-secret-0123456789abcdef';
+    const app = await startTestApp({ SUPABASE_JWT_SECRET: secret });
+    try {
+      const userId = '3f1c2a4e-9a71-4c55-8f0e-2d7b6c1a9e10';
+      const token = await new SignJWT({
+        email: 'sb@example.org',
+        role: 'authenticated',
+        user_metadata: { full_name: 'Supa Base' },
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userId)
+        .setIssuer('https://project.supabase.co/auth/v1')
+        .setAudience('authenticated')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+      const res = await app.app.inject({
+        method: 'GET',
+        url: '/user-profile/api/v1/profile',
+        headers: bearer(token),
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ user_id: userId, email: 'sb@example.org', full_name: 'Supa Base' });
+      // Without the secret configured, the same token is refused.
+      const plain = await t.app.inject({
+        method: 'GET',
+        url: '/user-profile/api/v1/profile',
+        headers: bearer(token),
+      });
+      expect(plain.statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -24,6 +24,14 @@ export function registerProfileRoutes(root: FastifyInstance, ctx: ServiceContext
     const principal = principalOf(request);
     const existing = await profiles.find(principal.userId);
     if (existing) return existing;
+    if (principal.source === 'supabase') {
+      // Supabase Auth owns these accounts: name and email come from its token.
+      return profiles.create(
+        principal.userId,
+        principal.email ?? '',
+        principal.name ?? principal.email ?? '',
+      );
+    }
     const me = await ctx.clients.onBehalfOf(request)<AuthUser>('auth', {
       method: 'GET',
       path: '/api/v1/auth/me',
