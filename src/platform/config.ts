@@ -33,17 +33,33 @@ export interface Config {
   rateLimitPerMinute: number;
   authRateLimitPerMinute: number;
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /**
+   * Which proxies may tell the client address (X-Forwarded-For): true (any), a hop count, or a list of
+   * addresses/CIDRs (proxy-addr names like loopback, uniquelocal work). Undefined: the shape's default.
+   */
+  trustProxy?: boolean | number | string;
   logLevel: string;
   httpClientTimeoutMs: number;
   smtp?: SmtpConfig;
   /** Base URL per service for the distributed shape (defaults to 127.0.0.1 on the seed port). */
   serviceUrls: Record<ServiceSlug, string>;
+  /** Kafka for events in the distributed shape (SASL over TLS when credentials are set). */
+  kafka: {
+    bootstrapServers?: string;
+    username?: string;
+    password?: string;
+    /** KAFKA_SASL_MECHANISM: SCRAM-SHA-256 (Upstash, the default), SCRAM-SHA-512 or PLAIN. */
+    saslMechanism: KafkaSaslMechanism;
+    /** KAFKA_TLS: unset means TLS exactly when SASL credentials are set. */
+    tls?: boolean;
+  };
   /** Servers of later phases: only checked by `pha doctor` for now. */
-  kafka: { bootstrapServers?: string; username?: string; password?: string };
   neo4j: { uri?: string; user?: string; password?: string };
   qdrant: { url?: string; apiKey?: string };
 }
+
+export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -102,6 +118,22 @@ class EnvReader {
       return undefined;
     }
     return raw;
+  }
+
+  trustProxy(name: string): boolean | number | string | undefined {
+    const raw = this.str(name);
+    if (raw === undefined) return undefined;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    if (['true', 'false', 'yes', 'no', 'on', 'off'].includes(raw.toLowerCase()))
+      return this.bool(name, false);
+    const entries = raw.split(',').map((e) => e.trim());
+    const named = ['loopback', 'linklocal', 'uniquelocal'];
+    if (entries.every((e) => named.includes(e) || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e)))
+      return entries.join(',');
+    this.problems.push(
+      `${name} must be true, false, a hop count, or addresses/CIDRs (loopback, uniquelocal, 10.0.0.0/8, ...) (got "${raw}")`,
+    );
+    return undefined;
   }
 
   secret(name: string, minLength: number): string | undefined {
@@ -178,7 +210,7 @@ export function loadConfig(env: Env = process.env, shape: DeploymentShape = 'all
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     authRateLimitPerMinute: r.int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
-    trustProxy: r.bool('TRUST_PROXY', false),
+    trustProxy: r.trustProxy('TRUST_PROXY'),
     logLevel,
     httpClientTimeoutMs: r.int('HTTP_CLIENT_TIMEOUT_MS', 5000, 100, 120_000),
     smtp,
@@ -187,6 +219,8 @@ export function loadConfig(env: Env = process.env, shape: DeploymentShape = 'all
       bootstrapServers: r.str('KAFKA_BOOTSTRAP_SERVERS'),
       username: r.str('KAFKA_SASL_USERNAME'),
       password: r.str('KAFKA_SASL_PASSWORD'),
+      saslMechanism: kafkaMechanism(r),
+      tls: r.str('KAFKA_TLS') === undefined ? undefined : r.bool('KAFKA_TLS', true),
     },
     neo4j: {
       uri: r.url('NEO4J_URI', ['neo4j', 'neo4j+s', 'neo4j+ssc', 'bolt', 'bolt+s', 'bolt+ssc']),
@@ -204,8 +238,20 @@ export function loadConfig(env: Env = process.env, shape: DeploymentShape = 'all
   if (shape === 'distributed' && !config.jwtSecret) {
     r.problems.push('JWT_SECRET_KEY is required in the distributed shape (every service must share it)');
   }
+  if (shape === 'distributed' && !config.secretKey) {
+    r.problems.push(
+      'SECRET_KEY is required in the distributed shape (every instance of a service must share it)',
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+function kafkaMechanism(r: EnvReader): KafkaSaslMechanism {
+  const raw = r.str('KAFKA_SASL_MECHANISM')?.toUpperCase() ?? 'SCRAM-SHA-256';
+  if ((KAFKA_SASL_MECHANISMS as readonly string[]).includes(raw)) return raw as KafkaSaslMechanism;
+  r.problems.push(`KAFKA_SASL_MECHANISM must be one of ${KAFKA_SASL_MECHANISMS.join(', ')} (got "${raw}")`);
+  return 'SCRAM-SHA-256';
 }
 
 /** The configuration as `pha doctor` prints it: secrets reduced to whether they are set. */
@@ -216,6 +262,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     try {
       const u = new URL(v);
       if (u.password) u.password = '***';
+      // node-postgres also reads credentials from the query string.
+      for (const key of ['password', 'sslpassword'])
+        if (u.searchParams.has(key)) u.searchParams.set(key, '***');
       return u.toString();
     } catch {
       return 'set';
@@ -242,7 +291,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     rate_limit_per_minute: config.rateLimitPerMinute,
     auth_rate_limit_per_minute: config.authRateLimitPerMinute,
     body_limit_bytes: config.bodyLimitBytes,
-    trust_proxy: config.trustProxy,
+    trust_proxy: config.trustProxy ?? 'shape default',
     log_level: config.logLevel,
     mail: config.smtp
       ? `SMTP ${config.smtp.host}:${config.smtp.port}`

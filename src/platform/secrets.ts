@@ -17,13 +17,13 @@ interface StoredSecrets {
 /**
  * Secrets from the environment; in the all-in-one shape, any that is missing is generated once
  * (64 random bytes) and kept in DATA_DIR/secrets.json, readable by the owner only. There is no
- * built-in default. The distributed shape refuses to start without JWT_SECRET_KEY (see config).
+ * built-in default. The distributed shape refuses to start without both (see config).
  */
 export function resolveSecrets(config: Config): Secrets {
   if (config.jwtSecret && config.secretKey)
     return { jwtSecret: config.jwtSecret, secretKey: config.secretKey };
-  if (config.shape === 'distributed' && !config.jwtSecret) {
-    throw new Error('JWT_SECRET_KEY is required in the distributed shape');
+  if (config.shape === 'distributed') {
+    throw new Error('JWT_SECRET_KEY and SECRET_KEY are required in the distributed shape');
   }
   const path = join(config.dataDir, 'secrets.json');
   let stored: StoredSecrets = {};

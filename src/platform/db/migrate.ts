@@ -14,15 +14,23 @@ export class MigrationError extends Error {}
 /** Reads `NNN_name.sql` files in order. */
 export function readMigrations(dir: string): Migration[] {
   if (!existsSync(dir)) return [];
-  const files = readdirSync(dir)
+  const migrations = readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
-    .sort();
-  return files.map((file) => {
-    const match = /^(\d+)_([\w-]+)\.sql$/.exec(file);
-    if (!match)
-      throw new MigrationError(`Migration file ${join(dir, file)} must be named like 001_create_users.sql`);
-    return { version: Number(match[1]), name: match[2]!, sql: readFileSync(join(dir, file), 'utf8') };
-  });
+    .map((file) => {
+      const match = /^(\d+)_([\w-]+)\.sql$/.exec(file);
+      if (!match)
+        throw new MigrationError(`Migration file ${join(dir, file)} must be named like 001_create_users.sql`);
+      return { file, version: Number(match[1]), name: match[2]!, sql: readFileSync(join(dir, file), 'utf8') };
+    })
+    .sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i += 1) {
+    if (migrations[i]!.version === migrations[i - 1]!.version) {
+      throw new MigrationError(
+        `Migrations ${migrations[i - 1]!.file} and ${migrations[i]!.file} in ${dir} have the same version`,
+      );
+    }
+  }
+  return migrations.map(({ version, name, sql }) => ({ version, name, sql }));
 }
 
 const checksum = (sql: string) => createHash('sha256').update(sql).digest('hex');
@@ -80,14 +88,18 @@ export async function migrate(db: Db, service: string, migrations: Migration[]):
 export function splitStatements(sql: string): string[] {
   const statements: string[] = [];
   let current = '';
-  let inDollar = false;
+  // The tag of the dollar-quoted body we are inside ($$ or $name$), if any.
+  let openTag: string | undefined;
   for (const line of sql.split('\n')) {
     const trimmed = line.trim();
-    if (!inDollar && (trimmed.startsWith('--') || trimmed === '')) continue;
+    if (openTag === undefined && (trimmed.startsWith('--') || trimmed === '')) continue;
     current += line + '\n';
-    const dollars = line.match(/\$\$/g)?.length ?? 0;
-    if (dollars % 2 === 1) inDollar = !inDollar;
-    if (!inDollar && trimmed.endsWith(';')) {
+    for (const tag of line.match(/\$[A-Za-z_]*\$/g) ?? []) {
+      if (openTag === undefined) openTag = tag;
+      else if (tag === openTag) openTag = undefined;
+    }
+    const code = trimmed.replace(/\s*--.*$/, '');
+    if (openTag === undefined && code.endsWith(';')) {
       statements.push(current.trim());
       current = '';
     }

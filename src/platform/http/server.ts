@@ -8,7 +8,7 @@ import { validatorCompiler } from './validation.js';
 export interface HttpAppOptions {
   logger: Logger;
   bodyLimitBytes: number;
-  trustProxy: boolean | string;
+  trustProxy: boolean | number | string;
   /** Label for metrics and logs of routes outside any service scope (the gateway). */
   serviceLabel: string;
 }
@@ -32,7 +32,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // One summary line per request is written in onResponse below, without URLs or bodies.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
-    trustProxy: options.trustProxy,
+    // A hop count n trusts the n proxies nearest to this server.
+    trustProxy:
+      typeof options.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (options.trustProxy as number)
+        : options.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
