@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/out/**'] },
@@ -17,6 +18,11 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**', 'bench/**', 'src/cli.ts'],
+    languageOptions: { globals: globals.node },
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['web/src/**'],
+    languageOptions: { globals: globals.browser },
   },
 );

@@ -53,7 +53,7 @@ function entry(
 export const CATALOG: readonly ServiceEntry[] = [
   entry('auth', 8000, 'Auth', [], true),
   entry('user-profile', 8001, 'User profile', ['auth'], true),
-  entry('health-tracking', 8002, 'Health tracking', ['auth']),
+  entry('health-tracking', 8002, 'Health tracking', ['auth'], true),
   entry('voice-input', 8003, 'Voice input', ['auth', 'health-tracking']),
   entry('device-data', 8004, 'Device data', ['auth', 'health-tracking']),
   entry('medical-records', 8005, 'Medical records', ['auth', 'user-profile', 'health-tracking']),

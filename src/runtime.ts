@@ -15,6 +15,8 @@ import type { Db } from './platform/db/db.js';
 import { migrate, readMigrations } from './platform/db/migrate.js';
 import { openPgliteDirectory } from './platform/db/pglite.js';
 import { openPostgres } from './platform/db/postgres.js';
+import type { EventBus } from './platform/events/bus.js';
+import { openEventBus, OutboxRelay } from './platform/events/events.js';
 import { createHttpApp } from './platform/http/server.js';
 import { AppError } from './platform/http/errors.js';
 import { createLogger } from './platform/logger.js';
@@ -26,6 +28,7 @@ import {
   installGatewayEdge,
   registerGatewayRoutes,
 } from './services/api-gateway/gateway.js';
+import { serveWebApp } from './services/api-gateway/web.js';
 import { SERVICE_MODULES } from './services/registry.js';
 
 export interface Infrastructure {
@@ -33,6 +36,7 @@ export interface Infrastructure {
   cache: Cache;
   logger: Logger;
   mailer: Mailer;
+  events: EventBus;
 }
 
 export interface RuntimeOptions {
@@ -49,6 +53,8 @@ export interface Runtime {
   apps: { slug: ServiceSlug | 'all-in-one'; app: FastifyInstance; port: number }[];
   infrastructure: Infrastructure;
   clients: ServiceClients;
+  /** Publishes the outbox; absent in a process that serves no backend service. */
+  relay?: OutboxRelay;
   close(): Promise<void>;
 }
 
@@ -66,12 +72,15 @@ export function moduleFor(slug: ServiceSlug): ServiceModule {
   return module;
 }
 
-/** Applies every pending migration of the given services, in catalogue order. */
+const PLATFORM_MIGRATIONS = fileURLToPath(new URL('./platform/events/migrations', import.meta.url));
+
+/** Applies the platform's pending migrations (outbox), then those of the given services, in catalogue order. */
 export async function migrateServices(
   db: Db,
   slugs: readonly ServiceSlug[],
 ): Promise<Record<string, number[]>> {
   const applied: Record<string, number[]> = {};
+  applied.platform = await migrate(db, 'platform', readMigrations(PLATFORM_MIGRATIONS));
   for (const entry of CATALOG) {
     if (!slugs.includes(entry.slug)) continue;
     const module = SERVICE_MODULES[entry.slug];
@@ -84,12 +93,23 @@ export async function migrateServices(
 async function openInfrastructure(
   config: Config,
   provided: Partial<Infrastructure> = {},
+  shape: 'all-in-one' | 'distributed' = 'all-in-one',
 ): Promise<Infrastructure> {
   const logger = provided.logger ?? createLogger(config.logLevel);
   const db = provided.db ?? (await openDatabase(config));
   const cache = provided.cache ?? openCache(config);
   const mailer = provided.mailer ?? createMailer(config.smtp, config.dataDir, logger);
-  return { db, cache, logger, mailer };
+  const events = provided.events ?? openEventBus(config, shape, logger);
+  return { db, cache, logger, mailer, events };
+}
+
+/** Starts relaying the outbox; `sources` limits it to the events of this process's services. */
+function startRelay(infra: Infrastructure, sources?: string[]): OutboxRelay {
+  const relay = new OutboxRelay(infra.db, infra.events, infra.logger.child({ component: 'outbox-relay' }), {
+    sources,
+  });
+  relay.start();
+  return relay;
 }
 
 function serviceContext(config: Config, infra: Infrastructure, clients: ServiceClients): ServiceContext {
@@ -103,8 +123,15 @@ function redisOf(cache: Cache) {
   return cache.kind === 'redis' ? (cache as RedisCache).client : undefined;
 }
 
-async function closeAll(apps: FastifyInstance[], infra: Infrastructure, owned: Partial<Infrastructure>) {
+async function closeAll(
+  apps: FastifyInstance[],
+  infra: Infrastructure,
+  owned: Partial<Infrastructure>,
+  relay?: OutboxRelay,
+) {
+  await relay?.stop();
   await Promise.all(apps.map((app) => app.close()));
+  if (!owned.events) await infra.events.close();
   if (!owned.cache) await infra.cache.close();
   if (!owned.db) await infra.db.close();
 }
@@ -112,14 +139,14 @@ async function closeAll(apps: FastifyInstance[], infra: Infrastructure, owned: P
 /** The default shape: every built service mounted under the gateway in one process, on one port. */
 export async function startAllInOne(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const provided = options.infrastructure ?? {};
-  const infra = await openInfrastructure(config, provided);
+  const infra = await openInfrastructure(config, provided, 'all-in-one');
   const slugs = gatewayServices().map((s) => s.slug);
   await migrateServices(infra.db, slugs);
 
   const app = createHttpApp({
     logger: infra.logger,
     bodyLimitBytes: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: config.trustProxy ?? false,
     serviceLabel: 'api-gateway',
   });
   const internalHeader = { name: 'x-pha-internal', value: randomBytes(24).toString('base64url') };
@@ -139,6 +166,7 @@ export async function startAllInOne(config: Config, options: RuntimeOptions = {}
   };
   await installGatewayEdge(app, gatewayOptions);
   registerGatewayRoutes(app, gatewayOptions);
+  await serveWebApp(app);
   for (const slug of slugs) {
     clients.registerLocal(slug, { app, prefix: `/${slug}` });
     await mountService(app, moduleFor(slug), ctx, `/${slug}`);
@@ -146,11 +174,13 @@ export async function startAllInOne(config: Config, options: RuntimeOptions = {}
   await app.ready();
   if (options.listen !== false) await app.listen({ host: config.host, port: config.port });
   const port = options.listen === false ? config.port : addressPort(app, config.port);
+  const relay = startRelay(infra);
   return {
     apps: [{ slug: 'all-in-one', app, port }],
     infrastructure: infra,
     clients,
-    close: () => closeAll([app], infra, provided),
+    relay,
+    close: () => closeAll([app], infra, provided, relay),
   };
 }
 
@@ -167,7 +197,7 @@ export async function startServices(
     if (!serviceBySlug(slug)?.built) throw new Error(`The ${slug} service is not built yet`);
   }
   const provided = options.infrastructure ?? {};
-  const infra = await openInfrastructure(config, provided);
+  const infra = await openInfrastructure(config, provided, 'distributed');
   const backendSlugs = slugs.filter((s) => s !== 'api-gateway');
   await migrateServices(infra.db, backendSlugs);
   const clients = new ServiceClients(config.serviceUrls, config.httpClientTimeoutMs);
@@ -181,20 +211,27 @@ export async function startServices(
     const app = createHttpApp({
       logger: infra.logger.child({ service: slug }),
       bodyLimitBytes: config.bodyLimitBytes,
-      trustProxy: config.trustProxy ? true : 'loopback',
+      // Behind the gateway (same host or private network) backends take the client address it forwards.
+      trustProxy: config.trustProxy ?? (slug === 'api-gateway' ? false : 'loopback,linklocal,uniquelocal'),
       serviceLabel: slug,
     });
     if (slug === 'api-gateway') {
       const gatewayOptions = { config, clients, services: gatewayServices(), redis: redisOf(infra.cache) };
       await installGatewayEdge(app, gatewayOptions);
       registerGatewayRoutes(app, gatewayOptions);
+      await serveWebApp(app);
       for (const service of gatewayServices()) {
         await app.register(httpProxy, {
           upstream: config.serviceUrls[service.slug],
           prefix: `/${service.slug}`,
           rewritePrefix: '',
           replyOptions: {
-            rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-request-id': request.id }),
+            // The client address as the gateway established it, replacing whatever the client claimed.
+            rewriteRequestHeaders: (request, headers) => ({
+              ...headers,
+              'x-request-id': request.id,
+              'x-forwarded-for': request.ip,
+            }),
             // Refused connections, resets and timeouts all mean the service is not answering.
             onError: (reply, { error }) => {
               const timeout = (error as { statusCode?: number }).statusCode === 504;
@@ -219,15 +256,20 @@ export async function startServices(
     if (options.listen !== false) await app.listen({ host: config.host, port });
     apps.push({ slug, app, port: options.listen === false ? port : addressPort(app, port) });
   }
+  // With the in-process bus only this process's consumers hear an event: relay only its services' events.
+  const sources = infra.events.kind === 'in-process' ? backendSlugs.map((s) => `/pha/${s}`) : undefined;
+  const relay = backendSlugs.length > 0 ? startRelay(infra, sources) : undefined;
   return {
     apps,
     infrastructure: infra,
     clients,
+    relay,
     close: () =>
       closeAll(
         apps.map((a) => a.app),
         infra,
         provided,
+        relay,
       ),
   };
 }

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtBackendServices, serviceBySlug, type ServiceSlug } from '../src/catalog.js';
 import { loadConfig } from '../src/platform/config.js';
 import type { Db } from '../src/platform/db/db.js';
 import { startServices, type Runtime } from '../src/runtime.js';
@@ -38,23 +40,25 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
   };
   const logger = pino({ level: 'silent' });
-  services = await startServices(loadConfig(env, 'distributed'), ['auth', 'user-profile'], {
-    ports: { auth: 0, 'user-profile': 0 },
+  const backends = builtBackendServices();
+  services = await startServices(
+    loadConfig(env, 'distributed'),
+    backends.map((s) => s.slug),
+    {
+      ports: Object.fromEntries(backends.map((s) => [s.slug, 0])),
+      infrastructure: { db, cache, logger, mailer: new CapturingMailer() },
+    },
+  );
+  const urls = Object.fromEntries(
+    services.apps.map((a) => [
+      serviceBySlug(a.slug as ServiceSlug)!.urlVariable,
+      `http://127.0.0.1:${a.port}`,
+    ]),
+  );
+  gateway = await startServices(loadConfig({ ...env, ...urls }, 'distributed'), ['api-gateway'], {
+    ports: { 'api-gateway': 0 },
     infrastructure: { db, cache, logger, mailer: new CapturingMailer() },
   });
-  const [auth, profile] = services.apps;
-  gateway = await startServices(
-    loadConfig(
-      {
-        ...env,
-        AUTH_SERVICE_URL: `http://127.0.0.1:${auth!.port}`,
-        USER_PROFILE_SERVICE_URL: `http://127.0.0.1:${profile!.port}`,
-      },
-      'distributed',
-    ),
-    ['api-gateway'],
-    { ports: { 'api-gateway': 0 }, infrastructure: { db, cache, logger, mailer: new CapturingMailer() } },
-  );
   base = `http://127.0.0.1:${gateway.apps[0]!.port}`;
 });
 
@@ -65,6 +69,28 @@ afterAll(async () => {
   await db?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** POST from a chosen local address (the loopback range has many), returning the status. */
+function postFrom(
+  url: string,
+  body: object,
+  localAddress: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: 'POST',
+      localAddress,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
+  });
+}
 
 const json = async (response: Response) => ({
   status: response.status,
@@ -98,6 +124,24 @@ describe('distributed shape', () => {
     expect(profile.status).toBe(200);
     expect(profile.headers.get('x-request-id')).toBe('dist-trace-000002');
     expect(((await profile.json()) as { full_name: string }).full_name).toBe('Test');
+  });
+
+  it('passes the real client address to auth for throttling, and ignores addresses clients claim', async () => {
+    const email = uniqueEmail();
+    await fetch(`${base}/auth/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'Test123!', full_name: 'T' }),
+    });
+    const login = (password: string, localAddress: string, claimed: string) =>
+      postFrom(`${base}/auth/api/v1/auth/login`, { email, password }, localAddress, {
+        'x-forwarded-for': claimed,
+      });
+    for (let i = 0; i < 5; i += 1) expect(await login('Wrong-123!', '127.0.0.2', `5.5.5.${i}`)).toBe(401);
+    // Claiming another address does not escape the back-off of the address the gateway saw...
+    expect(await login('Test123!', '127.0.0.2', '6.6.6.6')).toBe(429);
+    // ...and the owner, from a different address, is not locked out.
+    expect(await login('Test123!', '127.0.0.3', '5.5.5.0')).toBe(200);
   });
 
   it('refuses oversized bodies at the gateway', async () => {

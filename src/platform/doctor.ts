@@ -4,6 +4,8 @@ import { builtBackendServices } from '../catalog.js';
 import type { Config } from './config.js';
 import { openPostgres } from './db/postgres.js';
 import { openRedis } from './cache/redis.js';
+import { checkKafka } from './events/kafka-bus.js';
+import { TOPICS } from './events/outbox.js';
 
 export interface Check {
   name: string;
@@ -84,15 +86,18 @@ export async function runChecks(config: Config, options: { services: boolean }):
     );
   }
   if (config.kafka.bootstrapServers) {
-    for (const server of config.kafka.bootstrapServers.split(',')) {
-      const [host, port] = server.trim().split(':');
-      checks.push(
-        check(`Kafka broker ${server.trim()}`, async () => {
-          await tcpReachable(host!, Number(port ?? 9092));
-          return 'reachable (TCP)';
-        }),
-      );
-    }
+    checks.push(
+      check(`Kafka (${config.kafka.bootstrapServers})`, async () => {
+        // The real client: proves TLS and SASL credentials, not only that a port answers.
+        const { security, missing } = await checkKafka(config.kafka);
+        if (missing.length > 0) {
+          throw new Error(
+            `connected (${security}) but topics are missing: ${missing.join(', ')}; create them`,
+          );
+        }
+        return `connected (${security}); topics ${TOPICS.join(', ')} present`;
+      }),
+    );
   }
   if (config.neo4j.uri) {
     const url = new URL(config.neo4j.uri);

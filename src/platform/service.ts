@@ -7,6 +7,7 @@ import type { Cache } from './cache/cache.js';
 import type { ServiceClients } from './clients/clients.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import type { EventBus } from './events/bus.js';
 import { installAuthGuard, principalOf } from './auth/guard.js';
 import type { SessionRevocations } from './auth/revocations.js';
 import type { TokenVerifier } from './auth/tokens.js';
@@ -25,6 +26,8 @@ export interface ServiceContext {
   revocations: SessionRevocations;
   mailer: Mailer;
   secrets: Secrets;
+  /** Subscribe here (at registration); publish by appendEvent in the transaction of the change. */
+  events: EventBus;
 }
 
 /** What a user's data in one service looks like to the account export and erase flows. */

@@ -1,10 +1,12 @@
 import type { ServiceSlug } from '../catalog.js';
 import type { ServiceModule } from '../platform/service.js';
 import { authService } from './auth/index.js';
+import { healthTrackingService } from './health-tracking/index.js';
 import { userProfileService } from './user-profile/index.js';
 
 /** The built services' modules, by slug. The gateway is assembled by the runtime, not listed here. */
 export const SERVICE_MODULES: Partial<Record<ServiceSlug, ServiceModule>> = {
   auth: authService,
   'user-profile': userProfileService,
+  'health-tracking': healthTrackingService,
 };

@@ -49,7 +49,11 @@ export async function installGatewayEdge(app: FastifyInstance, options: GatewayO
   app.addHook('onRequest', async (request) => {
     const length = Number(request.headers['content-length'] ?? 0);
     if (length > config.bodyLimitBytes) {
-      throw new AppError(413, 'payload_too_large', `The request body is larger than ${config.bodyLimitBytes} bytes`);
+      throw new AppError(
+        413,
+        'payload_too_large',
+        `The request body is larger than ${config.bodyLimitBytes} bytes`,
+      );
     }
   });
   const isAuthRoute = (request: FastifyRequest) => request.url.startsWith(AUTH_PREFIX);

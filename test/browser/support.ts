@@ -1,0 +1,137 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../../src/test-support/harness.js';
+
+/** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const RESULTS_DIR = join(process.cwd(), 'test-results');
+
+/** Quiet, offline, sandbox-free headless chromium (CI runs as root). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 375, height: 740 };
+export const SMALL_PHONE = { width: 360, height: 720 };
+
+export interface WebServer {
+  t: TestApp;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The all-in-one server with the built web app, listening on a free loopback port. */
+export async function startWebServer(): Promise<WebServer> {
+  const t = await startTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('server did not listen');
+  return { t, baseUrl: `http://127.0.0.1:${address.port}`, close: () => t.close() };
+}
+
+export interface BrowserRun {
+  page: Page;
+  context: BrowserContext;
+  /** Requests that left this server, CSP or page errors, accessibility failures: all should stay empty. */
+  problems: string[];
+  /** Saves a picture of the page (with PHA_SCREENSHOTS=1). */
+  shot(label: string): Promise<void>;
+  /** Runs axe-core's WCAG 2.1 A and AA rules on the page as it is; failures go to `problems`. */
+  audit(label: string): Promise<void>;
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2.1 A/AA violations on the page, one line each (rule, what it means, where). */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the devtools protocol, which the page's CSP does not govern.
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate<string[]>(`
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((result) => result.violations.map((v) =>
+        v.id + ': ' + v.help + ' at ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))
+  `);
+}
+
+const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+/**
+ * Opens a fresh browser profile at `viewport`, runs `steps`, and on failure saves a full-page
+ * screenshot to test-results/<name>.png before passing the failure on. With PHA_SCREENSHOTS=1,
+ * `shot` also saves pictures along the way (test-results/screens/) for a person to look at.
+ */
+export async function inBrowser(
+  name: string,
+  baseUrl: string,
+  viewport: { width: number; height: number },
+  steps: (run: BrowserRun) => Promise<void>,
+): Promise<void> {
+  const profile = mkdtempSync(join(tmpdir(), 'pha-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+    baseURL: baseUrl,
+    acceptDownloads: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(baseUrl) && !url.startsWith('blob:') && !url.startsWith('data:')) {
+      problems.push(`request to another host: ${url}`);
+    }
+  });
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+
+  const label = `${slug(name)}-${viewport.width}px`;
+  let count = 0;
+  const shot = async (what: string) => {
+    if (!process.env.PHA_SCREENSHOTS) return;
+    const dir = join(RESULTS_DIR, 'screens');
+    mkdirSync(dir, { recursive: true });
+    count += 1;
+    await page.screenshot({
+      path: join(dir, `${label}-${String(count).padStart(2, '0')}-${slug(what)}.png`),
+      fullPage: true,
+    });
+  };
+  const audit = async (what: string) => {
+    for (const violation of await accessibilityViolations(page)) problems.push(`${what}: ${violation}`);
+  };
+  try {
+    await steps({ page, context, problems, shot, audit });
+  } catch (error) {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, `${label}-failed.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+    console.error(`screenshot of the failure: ${file}`);
+    throw error;
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
