@@ -94,13 +94,30 @@ async function openInfrastructure(
   config: Config,
   provided: Partial<Infrastructure> = {},
   shape: 'all-in-one' | 'distributed' = 'all-in-one',
+  needsDatabase = true,
 ): Promise<Infrastructure> {
   const logger = provided.logger ?? createLogger(config.logLevel);
-  const db = provided.db ?? (await openDatabase(config));
+  const db = provided.db ?? (needsDatabase ? await openDatabase(config) : noDatabase());
   const cache = provided.cache ?? openCache(config);
   const mailer = provided.mailer ?? createMailer(config.smtp, config.dataDir, logger);
   const events = provided.events ?? openEventBus(config, shape, logger);
   return { db, cache, logger, mailer, events };
+}
+
+/**
+ * A gateway-only process keeps no data: opening an embedded database there would cost hundreds of MB
+ * for nothing. Any use of this one is a programming error and says so.
+ */
+function noDatabase(): Db {
+  const refuse = () => Promise.reject(new Error('This process serves no database-backed service'));
+  return {
+    kind: 'postgres',
+    query: refuse,
+    transaction: refuse,
+    exec: refuse,
+    ping: refuse,
+    close: async () => {},
+  };
 }
 
 /** Starts relaying the outbox; `sources` limits it to the events of this process's services. */
@@ -197,9 +214,14 @@ export async function startServices(
     if (!serviceBySlug(slug)?.built) throw new Error(`The ${slug} service is not built yet`);
   }
   const provided = options.infrastructure ?? {};
-  const infra = await openInfrastructure(config, provided, 'distributed');
+  const infra = await openInfrastructure(
+    config,
+    provided,
+    'distributed',
+    slugs.some((s) => s !== 'api-gateway'),
+  );
   const backendSlugs = slugs.filter((s) => s !== 'api-gateway');
-  await migrateServices(infra.db, backendSlugs);
+  if (backendSlugs.length > 0) await migrateServices(infra.db, backendSlugs);
   const clients = new ServiceClients(config.serviceUrls, config.httpClientTimeoutMs);
   const ctx = serviceContext(config, infra, clients);
   // On hosts that assign the port (Render), a single service listens on PORT.
