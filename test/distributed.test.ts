@@ -144,6 +144,39 @@ describe('distributed shape', () => {
     expect(await login('Test123!', '127.0.0.3', '5.5.5.0')).toBe(200);
   });
 
+  it('lets a batch larger than the general body limit through to the route that accepts it', async () => {
+    const email = uniqueEmail();
+    await fetch(`${base}/auth/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'Test123!', full_name: 'T' }),
+    });
+    const login = await json(
+      await fetch(`${base}/auth/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'Test123!' }),
+      }),
+    );
+    const start = Date.parse('2024-01-01T00:00:00Z');
+    const items = Array.from({ length: 12_000 }, (_, i) => ({
+      metric_type: 'heart_rate',
+      value: 60 + (i % 40),
+      unit: 'bpm',
+      timestamp: new Date(start + i * 60_000).toISOString(),
+      source: 'test-device',
+    }));
+    const body = JSON.stringify({ items });
+    expect(body.length).toBeGreaterThan(1_048_576);
+    const response = await fetch(`${base}/health-tracking/api/v1/metrics/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${login.body.access_token}` },
+      body,
+    });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as { created: number }).created).toBe(12_000);
+  });
+
   it('refuses oversized bodies at the gateway', async () => {
     const response = await fetch(`${base}/auth/api/v1/auth/register`, {
       method: 'POST',

@@ -40,6 +40,11 @@ export interface ServiceModule {
   slug: ServiceSlug;
   version: string;
   description: string;
+  /**
+   * Routes that accept bodies larger than BODY_LIMIT_BYTES (batches, file uploads), relative to the
+   * service root. The gateway lets these through to the service, which enforces the exact limit.
+   */
+  largeBodyRoutes?: readonly { method: string; path: string; limitBytes: number }[];
   /** Absolute path of the folder with this service's NNN_name.sql migrations. */
   migrationsDir?: string;
   /** Registers the routes (relative to the service root) and returns the account-data handlers, if any. */

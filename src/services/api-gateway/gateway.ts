@@ -9,6 +9,7 @@ import { builtBackendServices, type ServiceEntry } from '../../catalog.js';
 import type { ServiceClients } from '../../platform/clients/clients.js';
 import type { Config } from '../../platform/config.js';
 import { AppError } from '../../platform/http/errors.js';
+import { SERVICE_MODULES } from '../registry.js';
 import { mergeOpenApi, type OpenApiDocument } from './openapi.js';
 
 export interface GatewayOptions {
@@ -46,14 +47,19 @@ export async function installGatewayEdge(app: FastifyInstance, options: GatewayO
     maxAge: 600,
   });
   // Proxied bodies are streamed to the services, past Fastify's own body limit: refuse them here first.
+  // Routes the services declare for batches and uploads get their own, larger allowance.
+  const largeBodies = new Map(
+    options.services.flatMap((service) =>
+      (SERVICE_MODULES[service.slug]?.largeBodyRoutes ?? []).map(
+        (r) => [`${r.method} /${service.slug}${r.path}`, r.limitBytes] as const,
+      ),
+    ),
+  );
   app.addHook('onRequest', async (request) => {
     const length = Number(request.headers['content-length'] ?? 0);
-    if (length > config.bodyLimitBytes) {
-      throw new AppError(
-        413,
-        'payload_too_large',
-        `The request body is larger than ${config.bodyLimitBytes} bytes`,
-      );
+    const limit = largeBodies.get(`${request.method} ${request.url.split('?')[0]}`) ?? config.bodyLimitBytes;
+    if (length > limit) {
+      throw new AppError(413, 'payload_too_large', `The request body is larger than ${limit} bytes`);
     }
   });
   const isAuthRoute = (request: FastifyRequest) => request.url.startsWith(AUTH_PREFIX);

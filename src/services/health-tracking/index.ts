@@ -3,6 +3,7 @@ import type { ServiceModule } from '../../platform/service.js';
 import { registerGoalRoutes, registerSymptomRoutes, presentGoal } from './journal-routes.js';
 import { JournalStore, presentSymptom } from './journal.js';
 import { emit, registerMetricRoutes } from './routes.js';
+import { BATCH_BODY_LIMIT } from './schemas.js';
 import { HealthStore } from './store.js';
 
 export const healthTrackingService: ServiceModule = {
@@ -12,6 +13,7 @@ export const healthTrackingService: ServiceModule = {
     'Vitals and other readings with UCUM units and plausible ranges, device series at scale, summaries, ' +
     'guideline classes (ACC/AHA blood pressure, WHO BMI, ADA glucose), symptom journal and goals.',
   migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
+  largeBodyRoutes: [{ method: 'POST', path: '/api/v1/metrics/batch', limitBytes: BATCH_BODY_LIMIT }],
   async register(app, ctx) {
     const store = new HealthStore(ctx.db);
     const journal = new JournalStore(ctx.db);
