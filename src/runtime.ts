@@ -136,8 +136,10 @@ function serviceContext(config: Config, infra: Infrastructure, clients: ServiceC
   return { config, ...infra, clients, verifier, revocations, secrets };
 }
 
-function redisOf(cache: Cache) {
-  return cache.kind === 'redis' ? (cache as RedisCache).client : undefined;
+function redisOf(cache: Cache): { client: RedisCache['client']; prefix: string } | undefined {
+  return cache.kind === 'redis'
+    ? { client: (cache as RedisCache).client, prefix: (cache as RedisCache).prefix }
+    : undefined;
 }
 
 async function closeAll(

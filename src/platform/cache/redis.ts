@@ -6,7 +6,8 @@ export class RedisCache implements Cache {
 
   constructor(
     readonly client: Redis,
-    private readonly prefix = 'pha:',
+    /** Prefix of every key this cache writes (other Redis users, such as the rate limiter, share it). */
+    readonly prefix = 'pha:',
   ) {}
 
   async get(key: string): Promise<string | undefined> {

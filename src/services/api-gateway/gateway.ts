@@ -17,7 +17,8 @@ export interface GatewayOptions {
   clients: ServiceClients;
   /** Services the gateway fronts. */
   services: ServiceEntry[];
-  redis?: Redis;
+  /** Redis for shared rate-limit counters, under the cache's key prefix. */
+  redis?: { client: Redis; prefix: string };
   /** Header that marks the platform's own in-process calls (exempt from per-client limits). */
   internalHeader?: { name: string; value: string };
 }
@@ -71,7 +72,9 @@ export async function installGatewayEdge(app: FastifyInstance, options: GatewayO
     allowList: (request) =>
       options.internalHeader !== undefined &&
       request.headers[options.internalHeader.name] === options.internalHeader.value,
-    ...(options.redis ? { redis: options.redis, nameSpace: 'pha-rl:' } : {}),
+    ...(options.redis
+      ? { redis: options.redis.client, nameSpace: `${options.redis.prefix}rate-limit:` }
+      : {}),
     errorResponseBuilder: (_request, context) =>
       new AppError(
         429,
