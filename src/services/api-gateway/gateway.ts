@@ -49,7 +49,7 @@ export async function installGatewayEdge(app: FastifyInstance, options: GatewayO
   });
   // Proxied bodies are streamed to the services, past Fastify's own body limit: refuse them here first.
   // Routes the services declare for batches and uploads get their own, larger allowance.
-  const largeBodies = new Map(
+  const largeBodies = new Map<string, number>(
     options.services.flatMap((service) =>
       (SERVICE_MODULES[service.slug]?.largeBodyRoutes ?? []).map(
         (r) => [`${r.method} /${service.slug}${r.path}`, r.limitBytes] as const,
