@@ -208,8 +208,15 @@ export async function startProcess({
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
+  // When the server's own "ready on" / "listening" log line arrived, to tell its start-up from polling.
+  let logReadyMs = NaN;
+  let logListeningMs = NaN;
   const keep = (chunk) => {
-    output.push(chunk.toString());
+    const text = chunk.toString();
+    const at = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (Number.isNaN(logListeningMs) && text.includes('Server listening at')) logListeningMs = at;
+    if (Number.isNaN(logReadyMs) && text.includes('ready on http')) logReadyMs = at;
+    output.push(text);
     if (output.length > 200) output.shift();
   };
   child.stdout.on('data', keep);
@@ -242,7 +249,7 @@ export async function startProcess({
   } catch {
     /* not linux */
   }
-  return { child, pid: child.pid, port, readyMs, readyCpuMs, output };
+  return { child, pid: child.pid, port, readyMs, readyCpuMs, logListeningMs, logReadyMs, output };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */

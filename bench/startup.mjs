@@ -56,11 +56,14 @@ async function phaRun(kind, dataDir) {
       kind,
       ready_ms: round(server.readyMs),
       ready_cpu_ms: server.readyCpuMs,
+      // when the server logged "Server listening at" and "ready on http://..." (ms after spawn)
+      log_listening_ms: round(server.logListeningMs),
+      log_ready_ms: round(server.logReadyMs),
       loadavg_1m: load,
       ...mem,
     };
     console.error(
-      `  ${kind.padEnd(5)} ready ${run.ready_ms} ms (CPU ${run.ready_cpu_ms} ms, load ${load}), idle RSS ${mem.rss_mib} MiB`,
+      `  ${kind.padEnd(5)} ready ${run.ready_ms} ms (logged listening ${run.log_listening_ms}, ready ${run.log_ready_ms}; CPU ${run.ready_cpu_ms} ms, load ${load}), idle RSS ${mem.rss_mib} MiB`,
     );
     return run;
   } finally {

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { CATALOG, SERVICE_SLUGS, serviceBySlug, type ServiceSlug } from './catalog.js';
 import { isRole } from './platform/auth/principal.js';
 import { ConfigError, describeConfig, loadConfig, type DeploymentShape } from './platform/config.js';
-import { runChecks } from './platform/doctor.js';
 import { migrateServices, openDatabase, startAllInOne, startServices, type Runtime } from './runtime.js';
 import { SERVICE_MODULES } from './services/registry.js';
 
@@ -104,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const cfg = config(process.env.JWT_SECRET_KEY ? 'distributed' : 'all-in-one');
       console.log(JSON.stringify(describeConfig(cfg), null, 2));
+      const { runChecks } = await import('./platform/doctor.js');
       const checks = await runChecks(cfg, { services: values.services ?? false });
       if (checks.length === 0) console.log('\nNo external servers configured: everything runs embedded.');
       for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`);

@@ -1,20 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import httpProxy from '@fastify/http-proxy';
 import type { Logger } from 'pino';
 import { CATALOG, serviceBySlug, type ServiceSlug } from './catalog.js';
 import { CacheRevocations } from './platform/auth/revocations.js';
 import { TokenVerifier } from './platform/auth/tokens.js';
 import type { Cache } from './platform/cache/cache.js';
 import { MemoryCache } from './platform/cache/memory.js';
-import { openRedis, type RedisCache } from './platform/cache/redis.js';
+import type { RedisCache } from './platform/cache/redis.js';
 import { ServiceClients } from './platform/clients/clients.js';
 import type { Config } from './platform/config.js';
 import type { Db } from './platform/db/db.js';
 import { migrate, readMigrations } from './platform/db/migrate.js';
 import { openPgliteDirectory } from './platform/db/pglite.js';
-import { openPostgres } from './platform/db/postgres.js';
 import type { EventBus } from './platform/events/bus.js';
 import { openEventBus, OutboxRelay } from './platform/events/events.js';
 import { createHttpApp } from './platform/http/server.js';
@@ -58,12 +56,17 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+// Drivers for external servers are loaded only when configured: the embedded shape never pays for them.
 export async function openDatabase(config: Config): Promise<Db> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPgliteDirectory(config.dataDir);
+  if (!config.databaseUrl) return openPgliteDirectory(config.dataDir);
+  const { openPostgres } = await import('./platform/db/postgres.js');
+  return openPostgres(config.databaseUrl);
 }
 
-export function openCache(config: Config): Cache {
-  return config.redisUrl ? openRedis(config.redisUrl) : new MemoryCache();
+export async function openCache(config: Config): Promise<Cache> {
+  if (!config.redisUrl) return new MemoryCache();
+  const { openRedis } = await import('./platform/cache/redis.js');
+  return openRedis(config.redisUrl);
 }
 
 export function moduleFor(slug: ServiceSlug): ServiceModule {
@@ -98,9 +101,9 @@ async function openInfrastructure(
 ): Promise<Infrastructure> {
   const logger = provided.logger ?? createLogger(config.logLevel);
   const db = provided.db ?? (needsDatabase ? await openDatabase(config) : noDatabase());
-  const cache = provided.cache ?? openCache(config);
+  const cache = provided.cache ?? (await openCache(config));
   const mailer = provided.mailer ?? createMailer(config.smtp, config.dataDir, logger);
-  const events = provided.events ?? openEventBus(config, shape, logger);
+  const events = provided.events ?? (await openEventBus(config, shape, logger));
   return { db, cache, logger, mailer, events };
 }
 
@@ -244,6 +247,7 @@ export async function startServices(
       await installGatewayEdge(app, gatewayOptions);
       registerGatewayRoutes(app, gatewayOptions);
       await serveWebApp(app);
+      const { default: httpProxy } = await import('@fastify/http-proxy');
       for (const service of gatewayServices()) {
         await app.register(httpProxy, {
           upstream: config.serviceUrls[service.slug],

@@ -308,13 +308,14 @@ describe('Supabase tokens', () => {
     expect(principal).toEqual({
       userId: SUPABASE_USER,
       name: 'Ana Example',
+      // Supabase's session id, so that a logout revokes it here too.
+      sessionId: 'supabase-session-1',
       role: 'patient',
       email: 'ana@example.org',
       source: 'supabase',
       token,
       expiresAt: decodeJwt(token).exp! * 1000,
     });
-    expect(principal.sessionId).toBeUndefined();
   });
 
   it('take the display name from user_metadata.name when full_name is missing', async () => {
@@ -385,5 +386,18 @@ describe('Supabase tokens', () => {
   it('leave the platform’s own tokens working', async () => {
     const { issuer, verifier } = setup(SUPABASE_SECRET);
     await expect(verifier.verify(await issuer.signAccess(CLAIMS))).resolves.toMatchObject({ source: 'pha' });
+  });
+});
+
+describe('verified-token cache', () => {
+  it('still refuses a cached token once its session is revoked', async () => {
+    const revocations = new CacheRevocations(new MemoryCache());
+    const verifier = new TokenVerifier(SECRET, revocations);
+    const issuer = new TokenIssuer(SECRET, 900);
+    const token = await issuer.signAccess(CLAIMS);
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toBe(first);
+    await revocations.revoke(CLAIMS.sessionId, 60);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'session_revoked' });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { unauthorized } from '../http/errors.js';
 import { isRole, type Principal, type Role } from './principal.js';
@@ -85,6 +86,7 @@ async function verifyHs256(
 export class TokenVerifier {
   private readonly key: Uint8Array;
   private readonly supabaseKey?: Uint8Array;
+  private readonly verified = new LRUCache<string, Principal>({ max: 10_000 });
 
   constructor(
     secret: string,
@@ -96,6 +98,21 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    // A token verified before is not verified again until it expires (signature checks dominate the
+    // cost of a request); the session is still checked every time, so a logout takes effect at once.
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) {
+      if (known.sessionId && (await this.revocations.isRevoked(known.sessionId))) {
+        throw unauthorized('This session has ended; sign in again', 'session_revoked');
+      }
+      return known;
+    }
+    const principal = await this.verifyUncached(token);
+    this.verified.set(token, principal, { ttl: Math.max(1, principal.expiresAt - Date.now()) });
+    return principal;
+  }
+
+  private async verifyUncached(token: string): Promise<Principal> {
     if (this.supabaseKey && looksLikeSupabase(token)) return this.verifySupabase(token, this.supabaseKey);
     const payload = await verifyHs256(token, this.key, { issuer: ISSUER, audience: AUDIENCE });
     if (
@@ -135,6 +152,7 @@ export class TokenVerifier {
     return {
       userId: payload.sub,
       ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof payload.session_id === 'string' ? { sessionId: payload.session_id } : {}),
       role: 'patient',
       email: typeof payload.email === 'string' ? payload.email : undefined,
       source: 'supabase',

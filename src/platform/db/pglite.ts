@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.js';
 
@@ -75,20 +77,40 @@ function lockDirectory(dir: string): () => void {
   return () => rmSync(lockPath, { force: true });
 }
 
+/**
+ * PostgreSQL's default shared_buffers (128MB) is sized for a server; one person's data does not need it,
+ * and the operating system caches the files anyway. 16MB takes ~136 MiB off the embedded server's
+ * resident memory (bench/RESULTS.md).
+ */
+export const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/** initdb in a child process when the compiled script is there (see pglite-initdb.ts); else in-process. */
+async function initdb(dir: string): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-initdb.js', import.meta.url));
+  if (!existsSync(script)) {
+    const pg = await PGlite.create({ dataDir: dir });
+    await pg.close();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`Creating the embedded database in ${dir} failed (exit ${code})`)),
+    );
+  });
+}
+
 /** Opens (creating on first use) the embedded database under `dataDir`. */
 export async function openPgliteDirectory(dataDir: string): Promise<PgliteDb> {
   mkdirSync(dataDir, { recursive: true });
   const dir = join(dataDir, 'pg');
   const release = lockDirectory(dir);
   try {
-    const fresh = !existsSync(join(dir, 'PG_VERSION'));
-    let pg = await PGlite.create({ dataDir: dir });
-    if (fresh) {
-      // initdb leaves several hundred MB of WebAssembly memory behind; reopening returns it.
-      await pg.close();
-      pg = await PGlite.create({ dataDir: dir });
-    }
-    return new PgliteDb(pg, release);
+    if (!existsSync(join(dir, 'PG_VERSION'))) await initdb(dir);
+    return new PgliteDb(await PGlite.create({ dataDir: dir, startParams: EMBEDDED_START_PARAMS }), release);
   } catch (err) {
     release();
     throw err;

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { SmtpConfig } from '../config.js';
 
@@ -18,20 +18,23 @@ export interface Mailer {
 
 export class SmtpMailer implements Mailer {
   readonly description: string;
-  private readonly transport: nodemailer.Transporter;
+  private transport?: Promise<Transporter>;
 
   constructor(private readonly smtp: SmtpConfig) {
     this.description = `SMTP ${smtp.host}:${smtp.port}`;
-    this.transport = nodemailer.createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.secure,
-      auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
-    });
   }
 
   async send(message: MailMessage): Promise<void> {
-    await this.transport.sendMail({ from: this.smtp.from, ...message });
+    // nodemailer is loaded on first use: without SMTP configured it is never needed.
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: this.smtp.host,
+        port: this.smtp.port,
+        secure: this.smtp.secure,
+        auth: this.smtp.user ? { user: this.smtp.user, pass: this.smtp.password ?? '' } : undefined,
+      }),
+    );
+    await (await this.transport).sendMail({ from: this.smtp.from, ...message });
   }
 }
 

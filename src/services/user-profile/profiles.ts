@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../platform/db/db.js';
 import { badRequest } from '../../platform/http/errors.js';
 import { ageOn, completion } from './completion.js';
@@ -98,13 +99,24 @@ function canonicalLocale(locale: string): string | undefined {
 
 /** Profiles: one per user, created on first read from the account's name and email. */
 export class Profiles {
-  constructor(private readonly db: Db) {}
+  /**
+   * The embedded database belongs to this one process (its directory is locked), so every change to
+   * a profile passes through here and a read cache cannot go stale. Not used with a shared server.
+   */
+  private readonly cache?: LRUCache<string, ProfileRow>;
+
+  constructor(private readonly db: Db) {
+    if (db.kind === 'pglite') this.cache = new LRUCache({ max: 1000 });
+  }
 
   async find(userId: string): Promise<ProfileRow | undefined> {
+    const cached = this.cache?.get(userId);
+    if (cached) return cached;
     const { rows } = await this.db.query<ProfileRow>(
       `SELECT ${COLUMNS} FROM user_profile.profiles WHERE user_id = $1`,
       [userId],
     );
+    if (rows[0]) this.cache?.set(userId, rows[0]);
     return rows[0];
   }
 
@@ -216,11 +228,13 @@ export class Profiles {
         JSON.stringify(next.privacy),
       ],
     );
+    this.cache?.set(userId, rows[0]!);
     return rows[0]!;
   }
 
   async erase(userId: string): Promise<void> {
     await this.db.query('DELETE FROM user_profile.profiles WHERE user_id = $1', [userId]);
+    this.cache?.delete(userId);
   }
 }
 
