@@ -55,7 +55,7 @@ export const CATALOG: readonly ServiceEntry[] = [
   entry('user-profile', 8001, 'User profile', ['auth'], true),
   entry('health-tracking', 8002, 'Health tracking', ['auth'], true),
   entry('voice-input', 8003, 'Voice input', ['auth', 'health-tracking']),
-  entry('device-data', 8004, 'Device data', ['auth', 'health-tracking']),
+  entry('device-data', 8004, 'Device data', ['auth', 'health-tracking'], true),
   entry('medical-records', 8005, 'Medical records', ['auth', 'user-profile', 'health-tracking']),
   entry('medical-analysis', 8006, 'Medical analysis', ['auth', 'medical-records']),
   entry('nutrition', 8007, 'Nutrition', ['auth', 'user-profile', 'health-tracking']),

@@ -1,6 +1,7 @@
 import type { ServiceSlug } from '../catalog.js';
 import type { ServiceModule } from '../platform/service.js';
 import { authService } from './auth/index.js';
+import { deviceDataService } from './device-data/index.js';
 import { healthTrackingService } from './health-tracking/index.js';
 import { userProfileService } from './user-profile/index.js';
 
@@ -9,4 +10,5 @@ export const SERVICE_MODULES: Partial<Record<ServiceSlug, ServiceModule>> = {
   auth: authService,
   'user-profile': userProfileService,
   'health-tracking': healthTrackingService,
+  'device-data': deviceDataService,
 };
