@@ -411,3 +411,23 @@ describe('ServiceClients in process', () => {
     expect(calls[0]!.url).toBe('http://profile.internal:8001/x');
   });
 });
+
+describe('extra headers', () => {
+  it('are sent along with the forwarded identity', async () => {
+    let seen: Headers | undefined;
+    const fetchImpl = (async (_url: string, init: RequestInit) => {
+      seen = new Headers(init.headers as Record<string, string>);
+      return new Response('{}', { status: 200 });
+    }) as unknown as typeof fetch;
+    const clients = new ServiceClients(loadConfig({}).serviceUrls, 1000, new Map(), undefined, fetchImpl);
+    await clients.call('health-tracking', {
+      method: 'POST',
+      path: '/api/v1/metrics/batch',
+      body: { items: [] },
+      token: 'tok',
+      headers: { 'idempotency-key': 'import-1-batch-3' },
+    });
+    expect(seen?.get('idempotency-key')).toBe('import-1-batch-3');
+    expect(seen?.get('authorization')).toBe('Bearer tok');
+  });
+});

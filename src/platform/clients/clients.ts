@@ -13,6 +13,8 @@ export interface CallOptions {
   token?: string;
   requestId?: string;
   timeoutMs?: number;
+  /** Extra request headers, e.g. Idempotency-Key. */
+  headers?: Record<string, string>;
 }
 
 export interface CallResult<T = unknown> {
@@ -72,7 +74,7 @@ export class ServiceClients {
   }
 
   async call<T = unknown>(slug: ServiceSlug, options: CallOptions): Promise<CallResult<T>> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, accept: 'application/json' };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.requestId) headers['x-request-id'] = options.requestId;
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);

@@ -43,7 +43,8 @@ export async function installGatewayEdge(app: FastifyInstance, options: GatewayO
         ? config.corsOrigins
         : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+    // api-secret: Nightscout uploaders running in a browser.
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id', 'api-secret'],
     exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining'],
     maxAge: 600,
   });
