@@ -135,3 +135,14 @@ export async function inBrowser(
     rmSync(profile, { recursive: true, force: true });
   }
 }
+
+/**
+ * Follows an entry of the main navigation (a link, or the Sign out button). On narrow screens the
+ * signed-in menu is folded behind its Menu button, which is opened first, as a person would.
+ */
+export async function followNav(page: Page, name: string, role: 'link' | 'button' = 'link'): Promise<void> {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  const menu = nav.getByRole('button', { name: 'Menu' });
+  if ((await menu.isVisible()) && (await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  await nav.getByRole(role, { name, exact: true }).click();
+}

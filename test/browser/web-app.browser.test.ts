@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { currentTotp } from '../../src/services/auth/totp.js';
 import { PASSWORD, uniqueEmail } from '../../src/test-support/harness.js';
-import { DESKTOP, inBrowser, PHONE, SMALL_PHONE, startWebServer, type WebServer } from './support.js';
+import {
+  DESKTOP,
+  inBrowser,
+  PHONE,
+  SMALL_PHONE,
+  startWebServer,
+  followNav,
+  type WebServer,
+} from './support.js';
 
 let server: WebServer;
 beforeAll(async () => {
@@ -239,13 +247,13 @@ describe('web app', () => {
         }
         return route.continue();
       });
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
+      await followNav(page, 'Profile');
       await valueOf(page.getByLabel('Name', { exact: true })).toBe('Grace Hopper');
       expect(refreshes).toBe(1);
       await shot('profile');
 
       // Settings at phone width.
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+      await followNav(page, 'Settings');
       await see(page.getByRole('heading', { name: 'Preferences' }));
       await page.getByLabel('Imperial (inches, pounds)').check();
       await page.getByLabel('Time zone').fill('Mars/Olympus');
@@ -273,7 +281,7 @@ describe('web app', () => {
         }),
       );
       expireOnce = true;
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
+      await followNav(page, 'Profile');
       await seeHeading(page, 'Sign in');
       await see(page.getByText('Your session has ended. Please sign in again.'));
       await page.waitForURL(/\/sign-in\?next=%2Fprofile$/, WAIT);
@@ -323,7 +331,7 @@ describe('web app', () => {
         await audit('backup codes');
         expect(await overflow(page)).toBe(0);
         await page.getByRole('button', { name: 'I have saved my codes' }).click();
-        await page.getByRole('button', { name: 'Sign out' }).click();
+        await followNav(page, 'Sign out', 'button');
 
         await signIn(page, email);
         await page.getByLabel('Code').fill('zzzzz-zzzzz');

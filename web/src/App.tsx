@@ -1,12 +1,16 @@
 import type { ReactNode } from 'react';
 import { Layout } from './components/Layout';
 import { Dashboard } from './pages/Dashboard';
+import { Goals } from './pages/Goals';
+import { LogReading } from './pages/LogReading';
 import { NotFound } from './pages/NotFound';
 import { ForgotPassword, ResetPassword, VerifyEmail } from './pages/Password';
 import { Profile } from './pages/Profile';
+import { Readings } from './pages/Readings';
 import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
+import { Symptoms } from './pages/Symptoms';
 import { Redirect, RouterProvider, useRouter } from './router';
 import { SessionProvider, useSession } from './session';
 
@@ -14,6 +18,10 @@ type Access = 'signed-in' | 'signed-out' | 'any';
 
 const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   '/': { access: 'signed-in', render: () => <Dashboard /> },
+  '/log': { access: 'signed-in', render: () => <LogReading /> },
+  '/readings': { access: 'signed-in', render: () => <Readings /> },
+  '/symptoms': { access: 'signed-in', render: () => <Symptoms /> },
+  '/goals': { access: 'signed-in', render: () => <Goals /> },
   '/profile': { access: 'signed-in', render: () => <Profile /> },
   '/settings': { access: 'signed-in', render: () => <Settings /> },
   '/sign-in': { access: 'signed-out', render: () => <SignIn /> },

@@ -30,26 +30,14 @@ export const SEXES = [
   { value: 'unknown', label: 'Unknown' },
 ];
 
-/** Features of services this server does not run yet: said plainly, never shown with made-up data. */
+/**
+ * Features of services this server does not run yet: said plainly, never shown with made-up data.
+ * (Insights have their own place on the dashboard, which says the same.)
+ */
 export const LATER_FEATURES = [
   {
-    title: 'Latest vitals and charts',
-    text: 'Heart rate, blood pressure, glucose, weight and sleep over time, with your normal range shaded.',
-    service: 'health tracking',
-  },
-  {
-    title: 'Log a measurement',
-    text: 'Record a reading by hand, with its unit and the time it was taken.',
-    service: 'health tracking',
-  },
-  {
-    title: 'Insights',
-    text: 'What changed in your data and why it may matter, naming the readings and guidelines behind each one.',
-    service: 'AI insights',
-  },
-  {
     title: 'Devices',
-    text: 'Readings from wearables and glucose monitors.',
+    text: 'Readings from wearables and glucose monitors, imported or synced. Readings that devices already send through the API show up in your charts and readings today.',
     service: 'device data',
   },
   {

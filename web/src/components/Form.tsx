@@ -5,6 +5,7 @@ import {
   type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
 } from 'react';
 import { ApiError } from '../api';
 
@@ -92,6 +93,31 @@ export function SelectField({
       >
         {children}
       </select>
+    </div>
+  );
+}
+
+export function TextAreaField({
+  form,
+  name,
+  label,
+  hint,
+  error,
+  ...textarea
+}: FieldProps & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'name' | 'id' | 'form'>) {
+  const id = fieldId(form, name);
+  return (
+    <div className={`field${error ? ' field--invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <FieldText id={id} hint={hint} error={error} />
+      <textarea
+        id={id}
+        name={name}
+        rows={3}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...textarea}
+      />
     </div>
   );
 }

@@ -1,9 +1,13 @@
-import type { ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useRouter } from '../router';
 import { useSession } from '../session';
 
-const NAV = [
+const NAV: { to: string; label: string; more?: string }[] = [
   { to: '/', label: 'Dashboard' },
+  { to: '/log', label: 'Log', more: ' a reading' },
+  { to: '/readings', label: 'Readings' },
+  { to: '/symptoms', label: 'Symptoms' },
+  { to: '/goals', label: 'Goals' },
   { to: '/profile', label: 'Profile' },
   { to: '/settings', label: 'Settings' },
 ];
@@ -12,6 +16,10 @@ export function Layout({ children }: { children: ReactNode }) {
   const { state, signOut } = useSession();
   const { path, navigate } = useRouter();
   const signedIn = state.status === 'signed-in';
+  // On narrow screens the signed-in menu folds behind a button; it closes on every move.
+  const [open, setOpen] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  useEffect(() => setOpen(false), [path]);
 
   return (
     <>
@@ -19,7 +27,7 @@ export function Layout({ children }: { children: ReactNode }) {
         Skip to main content
       </a>
       <header className="site-header">
-        <div className="site-header__inner">
+        <div className={`site-header__inner${signedIn ? ' site-header__inner--menu' : ''}`}>
           <Link to="/" className="brand">
             <svg className="brand__mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
               <rect width="32" height="32" rx="7" />
@@ -27,14 +35,39 @@ export function Layout({ children }: { children: ReactNode }) {
             </svg>
             <span>Personal Health Assistant</span>
           </Link>
-          <nav aria-label="Main">
-            <ul className="nav">
+          <nav
+            aria-label="Main"
+            className={signedIn ? 'nav-wrap nav-wrap--foldable' : 'nav-wrap'}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && open) {
+                setOpen(false);
+                toggle.current?.focus();
+              }
+            }}
+          >
+            {signedIn ? (
+              <button
+                type="button"
+                ref={toggle}
+                className="nav-toggle"
+                aria-expanded={open}
+                aria-controls="main-menu"
+                onClick={() => setOpen(!open)}
+              >
+                <svg className="nav-toggle__icon" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
+                  {open ? <path d="M5 5l10 10M15 5L5 15" /> : <path d="M3 5h14M3 10h14M3 15h14" />}
+                </svg>
+                Menu
+              </button>
+            ) : null}
+            <ul id="main-menu" className={`nav${open ? ' nav--open' : ''}`}>
               {signedIn ? (
                 <>
                   {NAV.map((item) => (
                     <li key={item.to}>
                       <Link to={item.to} aria-current={path === item.to ? 'page' : undefined}>
                         {item.label}
+                        {item.more ? <span className="nav__more">{item.more}</span> : null}
                       </Link>
                     </li>
                   ))}

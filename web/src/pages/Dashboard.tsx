@@ -1,27 +1,23 @@
-import { useEffect, useState } from 'react';
-import { api, AUTH, PROFILE, type Profile } from '../api';
+import { useMemo, useState } from 'react';
+import { api, AUTH } from '../api';
 import { asApiError, Status } from '../components/Form';
 import { Page } from '../components/Page';
 import { FIELD_LABELS, LATER_FEATURES } from '../labels';
 import { Link } from '../router';
 import { useUser } from '../session';
+import { combine, useCatalog, useProfile } from '../setup';
+import { HealthOverview } from './HealthOverview';
 
 export function Dashboard() {
   const user = useUser();
-  const [profile, setProfile] = useState<Profile | null>(null);
-  const [loadError, setLoadError] = useState('');
+  // The profile card needs only the profile; the health part needs the catalogue as well, and says so
+  // on its own when the health tracking service cannot be reached.
+  const profileState = useProfile();
+  const catalog = useCatalog();
+  const setup = useMemo(() => combine(profileState, catalog), [profileState, catalog]);
+  const profile = profileState.status === 'ready' ? profileState.value : null;
+  const loadError = profileState.status === 'error' ? profileState.message : '';
   const [mailStatus, setMailStatus] = useState('');
-
-  useEffect(() => {
-    let live = true;
-    api<Profile>('GET', PROFILE).then(
-      (p) => live && setProfile(p),
-      (err: unknown) => live && setLoadError(asApiError(err).message),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
 
   const firstName = (profile?.full_name ?? user.full_name).split(/\s+/)[0] || user.full_name;
 
@@ -37,6 +33,32 @@ export function Dashboard() {
 
   return (
     <Page title={`Welcome, ${firstName}`} intro="Your health data, in one place you control.">
+      <ul className="quick-actions">
+        <li>
+          <Link to="/log" className="button">
+            Log a reading
+          </Link>
+        </li>
+        <li>
+          <Link to="/symptoms" className="button button--secondary">
+            Log a symptom
+          </Link>
+        </li>
+        <li>
+          <Link to="/goals" className="button button--secondary">
+            Your goals
+          </Link>
+        </li>
+      </ul>
+      {setup.status === 'ready' ? (
+        <HealthOverview catalog={setup.catalog} prefs={setup.prefs} fmt={setup.fmt} />
+      ) : catalog.status === 'error' ? (
+        <section aria-labelledby="latest-title" className="section">
+          <h2 id="latest-title">Latest readings</h2>
+          <p role="alert">Your readings could not be loaded: {catalog.message}</p>
+        </section>
+      ) : null}
+
       <div className="grid">
         <section className="card" aria-labelledby="completion-title">
           <h2 id="completion-title">Your profile</h2>
@@ -117,8 +139,9 @@ export function Dashboard() {
       <section aria-labelledby="later-title" className="later">
         <h2 id="later-title">Coming with later services</h2>
         <p>
-          These parts of your dashboard arrive in later versions of the web app, with the services that hold
-          their data. Until then there is nothing to show here, and nothing is made up.
+          Health tracking is here: your readings, charts, symptom journal and goals come from it. These other
+          parts arrive in later versions of the web app, with the services that hold their data. Until then
+          there is nothing to show for them, and nothing is made up.
         </p>
         <ul className="later-list">
           {LATER_FEATURES.map((feature) => (

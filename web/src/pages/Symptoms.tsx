@@ -1,0 +1,528 @@
+import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../api';
+import {
+  asApiError,
+  ErrorSummary,
+  MeasureField,
+  onSubmit,
+  SelectField,
+  Status,
+  TextAreaField,
+  TextField,
+} from '../components/Form';
+import { ActionButton, ConfirmDelete, MoreButton } from '../components/ListParts';
+import { Page } from '../components/Page';
+import { duration, isoInZone, localInputValue, zonedIso, type Formatters, type Preferences } from '../format';
+import { health, type Symptom } from '../health';
+import { useSetup } from '../setup';
+import { TimeZoneHint } from './LogReading';
+
+const COMMON_SYMPTOMS = [
+  'Headache',
+  'Migraine',
+  'Fatigue',
+  'Dizziness',
+  'Nausea',
+  'Cough',
+  'Sore throat',
+  'Fever',
+  'Shortness of breath',
+  'Chest pain',
+  'Palpitations',
+  'Back pain',
+  'Joint pain',
+  'Stomach ache',
+  'Anxiety',
+  'Trouble sleeping',
+];
+
+/** The words beside some severities, from the API's own scale: 1 is barely noticeable, 10 the worst. */
+const SEVERITY_WORDS: Record<number, string> = {
+  1: 'barely noticeable',
+  3: 'mild',
+  5: 'moderate',
+  7: 'severe',
+  10: 'the worst',
+};
+
+export const severityText = (n: number) => {
+  const band = n <= 3 ? 'mild' : n <= 6 ? 'moderate' : n <= 9 ? 'severe' : 'the worst';
+  return `${n} of 10 (${band})`;
+};
+
+const DURATION_UNITS = [
+  { value: 'min', label: 'minutes' },
+  { value: 'h', label: 'hours' },
+  { value: 'd', label: 'days' },
+];
+const PER_UNIT: Record<string, number> = { min: 1, h: 60, d: 1440 };
+
+function durationDraft(minutes: number | null): { amount: string; unit: string } {
+  if (minutes === null) return { amount: '', unit: 'min' };
+  if (minutes > 0 && minutes % 1440 === 0) return { amount: String(minutes / 1440), unit: 'd' };
+  if (minutes > 0 && minutes % 60 === 0) return { amount: String(minutes / 60), unit: 'h' };
+  return { amount: String(minutes), unit: 'min' };
+}
+
+interface Draft {
+  symptom: string;
+  severity: string;
+  onset: string;
+  amount: string;
+  unit: string;
+  notes: string;
+}
+
+const FIELDS = {
+  symptom: 'Symptom',
+  severity: 'Severity',
+  onset: 'Started',
+  duration_minutes: 'How long it lasted',
+  notes: 'Notes',
+};
+
+/** The body to send, or the problems found before sending. */
+function bodyOf(draft: Draft, prefs: Preferences, originalOnset?: string) {
+  const problems: { field: string; problem: string }[] = [];
+  if (draft.symptom.trim() === '') problems.push({ field: 'symptom', problem: 'Say what the symptom is' });
+  const severity = Number(draft.severity);
+  if (!draft.severity) problems.push({ field: 'severity', problem: 'Choose how severe it is, from 1 to 10' });
+  let duration: number | null = null;
+  if (draft.amount.trim() !== '') {
+    const amount = Number(draft.amount);
+    if (!Number.isFinite(amount) || amount < 0) {
+      problems.push({
+        field: 'duration_minutes',
+        problem: 'Enter how long it lasted as a number, or leave it empty',
+      });
+    } else {
+      duration = Math.round(amount * (PER_UNIT[draft.unit] ?? 1));
+    }
+  }
+  let onset: string | undefined;
+  if (draft.onset && draft.onset !== originalOnset) {
+    onset = zonedIso(draft.onset, prefs.timezone) ?? undefined;
+    if (!onset) problems.push({ field: 'onset', problem: 'Enter a date and time' });
+  } else if (!draft.onset && originalOnset === undefined) {
+    onset = isoInZone(Date.now(), prefs.timezone);
+  }
+  if (problems.length > 0) {
+    return { error: new ApiError(400, 'validation_error', 'Please correct the form', problems) };
+  }
+  return {
+    body: {
+      symptom: draft.symptom.trim(),
+      severity,
+      ...(onset ? { onset } : {}),
+      duration_minutes: duration,
+      notes: draft.notes.trim() || null,
+    },
+  };
+}
+
+function SymptomFields({
+  form,
+  draft,
+  change,
+  error,
+  prefs,
+  onsetOptional,
+}: {
+  form: string;
+  draft: Draft;
+  change(patch: Partial<Draft>): void;
+  error: ApiError | null;
+  prefs: Preferences;
+  onsetOptional: boolean;
+}) {
+  return (
+    <>
+      <TextField
+        form={form}
+        name="symptom"
+        label="Symptom"
+        hint="In your own words, or pick a common one as you type."
+        list="common-symptoms"
+        autoComplete="off"
+        maxLength={200}
+        required
+        value={draft.symptom}
+        onChange={(e) => change({ symptom: e.target.value })}
+        error={error?.fieldError('symptom')}
+      />
+      <SelectField
+        form={form}
+        name="severity"
+        label="Severity"
+        hint="From 1 (barely noticeable) to 10 (the worst you can imagine)."
+        required
+        value={draft.severity}
+        onChange={(e) => change({ severity: e.target.value })}
+        error={error?.fieldError('severity')}
+      >
+        <option value="">Choose…</option>
+        {Array.from({ length: 10 }, (_, i) => i + 1).map((n) => (
+          <option key={n} value={n}>
+            {SEVERITY_WORDS[n] ? `${n}: ${SEVERITY_WORDS[n]}` : n}
+          </option>
+        ))}
+      </SelectField>
+      <TextField
+        form={form}
+        name="onset"
+        label={onsetOptional ? 'Started (optional)' : 'Started'}
+        type="datetime-local"
+        hint={<TimeZoneHint prefs={prefs} empty={onsetOptional ? 'Leave empty for now.' : ''} />}
+        max={localInputValue(Date.now(), prefs.timezone)}
+        value={draft.onset}
+        onChange={(e) => change({ onset: e.target.value })}
+        error={error?.fieldError('onset')}
+      />
+      <MeasureField
+        form={form}
+        name="duration_minutes"
+        label="How long it lasted (optional)"
+        value={draft.amount}
+        unit={draft.unit}
+        units={DURATION_UNITS}
+        onValue={(amount) => change({ amount })}
+        onUnit={(unit) => change({ unit })}
+        error={error?.fieldError('duration_minutes')}
+      />
+      <TextAreaField
+        form={form}
+        name="notes"
+        label="Notes (optional)"
+        hint="What you were doing, what helped, anything you want to remember."
+        maxLength={2000}
+        value={draft.notes}
+        onChange={(e) => change({ notes: e.target.value })}
+        error={error?.fieldError('notes')}
+      />
+    </>
+  );
+}
+
+const EMPTY: Draft = { symptom: '', severity: '', onset: '', amount: '', unit: 'min', notes: '' };
+
+export function Symptoms() {
+  const setup = useSetup();
+  return (
+    <Page
+      title="Symptom journal"
+      intro="Note how you feel, how bad it is and how long it lasts. Only you can see your journal."
+    >
+      <datalist id="common-symptoms">
+        {COMMON_SYMPTOMS.map((s) => (
+          <option key={s} value={s} />
+        ))}
+      </datalist>
+      {setup.status === 'loading' ? <p>Loading…</p> : null}
+      {setup.status === 'error' ? <p role="alert">{setup.message}</p> : null}
+      {setup.status === 'ready' ? <Journal prefs={setup.prefs} fmt={setup.fmt} /> : null}
+    </Page>
+  );
+}
+
+function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState('');
+  const [items, setItems] = useState<Symptom[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [status, setStatus] = useState('');
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focusId = useRef<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    health.symptoms().then(
+      (page) => {
+        if (!live) return;
+        setItems(page.items);
+        setCursor(page.next_cursor);
+      },
+      (err: unknown) => live && setLoadError(asApiError(err).message),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (focusId.current) {
+      document.getElementById(`symptom-${focusId.current}`)?.focus();
+      focusId.current = null;
+    }
+  }, [items]);
+
+  const submit = onSubmit(async () => {
+    setError(null);
+    setSaved('');
+    const result = bodyOf(draft, prefs);
+    if ('error' in result) {
+      setError(result.error ?? null);
+      return;
+    }
+    setBusy(true);
+    try {
+      const symptom = await health.addSymptom(result.body);
+      setItems((list) =>
+        [symptom, ...(list ?? [])].sort((a, b) => Date.parse(b.onset) - Date.parse(a.onset)),
+      );
+      setDraft(EMPTY);
+      setSaved(`Saved: ${symptom.symptom}, severity ${severityText(symptom.severity)}.`);
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  });
+
+  async function more() {
+    if (!cursor || !items) return;
+    setLoadingMore(true);
+    try {
+      const page = await health.symptoms(cursor);
+      focusId.current = page.items[0]?.id ?? null;
+      setItems([...items, ...page.items]);
+      setCursor(page.next_cursor);
+      setStatus(`Showing ${items.length + page.items.length} entries.`);
+    } catch (err) {
+      setLoadError(asApiError(err).message);
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  return (
+    <>
+      <form
+        className="form card"
+        noValidate
+        onSubmit={submit}
+        aria-busy={busy}
+        aria-labelledby="symptom-form-title"
+      >
+        <h2 id="symptom-form-title">Log a symptom</h2>
+        <ErrorSummary form="symptom" error={error} fields={FIELDS} />
+        <SymptomFields
+          form="symptom"
+          draft={draft}
+          change={(patch) => {
+            setDraft((d) => ({ ...d, ...patch }));
+            setSaved('');
+          }}
+          error={error}
+          prefs={prefs}
+          onsetOptional
+        />
+        <div className="actions">
+          <button type="submit" className="button" disabled={busy}>
+            {busy ? 'Saving…' : 'Save symptom'}
+          </button>
+        </div>
+        <Status>{saved}</Status>
+      </form>
+
+      <h2 id="journal-title" ref={heading} tabIndex={-1}>
+        Your journal
+      </h2>
+      <p className="list-status" role="status">
+        {status}
+      </p>
+      {loadError ? <p role="alert">{loadError}</p> : null}
+      {!items && !loadError ? <p>Loading your journal…</p> : null}
+      {items && items.length === 0 ? (
+        <p>Nothing logged yet. Symptoms you log appear here, newest first.</p>
+      ) : null}
+      {items && items.length > 0 ? (
+        <ul className="entries" aria-labelledby="journal-title">
+          {items.map((s) => (
+            <SymptomItem
+              key={s.id}
+              symptom={s}
+              prefs={prefs}
+              fmt={fmt}
+              onChanged={(updated) => {
+                setItems(
+                  (list) =>
+                    list &&
+                    list
+                      .map((x) => (x.id === updated.id ? updated : x))
+                      .sort((a, b) => Date.parse(b.onset) - Date.parse(a.onset)),
+                );
+                setStatus('Symptom saved.');
+              }}
+              onDeleted={() => {
+                setItems((list) => list && list.filter((x) => x.id !== s.id));
+                setStatus('Symptom deleted.');
+                heading.current?.focus();
+              }}
+            />
+          ))}
+        </ul>
+      ) : null}
+      {cursor && items ? (
+        <MoreButton busy={loadingMore} onMore={more}>
+          Show older entries
+        </MoreButton>
+      ) : null}
+    </>
+  );
+}
+
+function SymptomItem({
+  symptom,
+  prefs,
+  fmt,
+  onChanged,
+  onDeleted,
+}: {
+  symptom: Symptom;
+  prefs: Preferences;
+  fmt: Formatters;
+  onChanged(s: Symptom): void;
+  onDeleted(): void;
+}) {
+  const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
+  const editButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const returnTo = useRef<'edit' | 'delete' | null>(null);
+  const when = fmt.dateTime(symptom.onset);
+  const about = `${symptom.symptom} of ${when}`;
+
+  useEffect(() => {
+    if (mode === 'view' && returnTo.current) {
+      (returnTo.current === 'edit' ? editButton : deleteButton).current?.focus();
+      returnTo.current = null;
+    }
+  }, [mode]);
+  const back = (from: 'edit' | 'delete') => {
+    returnTo.current = from;
+    setMode('view');
+  };
+
+  return (
+    <li className="card entry symptom" data-testid="symptom">
+      <h3 id={`symptom-${symptom.id}`} tabIndex={-1} className="entry__title">
+        {symptom.symptom}
+      </h3>
+      <p className="entry__severity">Severity {severityText(symptom.severity)}</p>
+      <p className="entry__meta">
+        Started {when}
+        {symptom.duration_minutes !== null ? `, lasted ${duration(symptom.duration_minutes)}` : ''}
+      </p>
+      {symptom.notes ? <p className="entry__notes">{symptom.notes}</p> : null}
+      {mode === 'edit' ? (
+        <EditSymptom
+          symptom={symptom}
+          prefs={prefs}
+          onSaved={(s) => {
+            onChanged(s);
+            back('edit');
+          }}
+          onCancel={() => back('edit')}
+        />
+      ) : mode === 'delete' ? (
+        <ConfirmDelete
+          form={`delete-${symptom.id}`}
+          question={`Delete “${symptom.symptom}” of ${when} from your journal?`}
+          onDelete={async () => {
+            await health.deleteSymptom(symptom.id);
+            onDeleted();
+          }}
+          onCancel={() => back('delete')}
+        />
+      ) : (
+        <div className="entry__actions">
+          <ActionButton label="Edit" about={about} buttonRef={editButton} onClick={() => setMode('edit')} />
+          <ActionButton
+            label="Delete"
+            about={about}
+            buttonRef={deleteButton}
+            danger
+            onClick={() => setMode('delete')}
+          />
+        </div>
+      )}
+    </li>
+  );
+}
+
+function EditSymptom({
+  symptom,
+  prefs,
+  onSaved,
+  onCancel,
+}: {
+  symptom: Symptom;
+  prefs: Preferences;
+  onSaved(s: Symptom): void;
+  onCancel(): void;
+}) {
+  const form = `edit-${symptom.id}`;
+  const originalOnset = localInputValue(symptom.onset, prefs.timezone);
+  const [draft, setDraft] = useState<Draft>({
+    symptom: symptom.symptom,
+    severity: String(symptom.severity),
+    onset: originalOnset,
+    ...durationDraft(symptom.duration_minutes),
+    notes: symptom.notes ?? '',
+  });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const box = useRef<HTMLFormElement>(null);
+  useEffect(() => box.current?.querySelector<HTMLElement>('input')?.focus(), []);
+
+  const submit = onSubmit(async () => {
+    setError(null);
+    const result = bodyOf(draft, prefs, originalOnset);
+    if ('error' in result) {
+      setError(result.error ?? null);
+      return;
+    }
+    setBusy(true);
+    try {
+      onSaved(await health.changeSymptom(symptom.id, result.body));
+    } catch (err) {
+      setError(asApiError(err));
+      setBusy(false);
+    }
+  });
+
+  return (
+    <form
+      ref={box}
+      className="form edit-form"
+      noValidate
+      onSubmit={submit}
+      aria-busy={busy}
+      aria-label={`Change “${symptom.symptom}”`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <ErrorSummary form={form} error={error} fields={FIELDS} />
+      <SymptomFields
+        form={form}
+        draft={draft}
+        change={(patch) => setDraft((d) => ({ ...d, ...patch }))}
+        error={error}
+        prefs={prefs}
+        onsetOptional={false}
+      />
+      <div className="actions">
+        <button type="submit" className="button button--small" disabled={busy}>
+          {busy ? 'Saving…' : 'Save changes'}
+        </button>
+        <button type="button" className="button button--secondary button--small" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
