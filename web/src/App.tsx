@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Layout } from './components/Layout';
 import { Dashboard } from './pages/Dashboard';
+import { Devices } from './pages/Devices';
 import { Goals } from './pages/Goals';
 import { LogReading } from './pages/LogReading';
 import { NotFound } from './pages/NotFound';
@@ -22,6 +23,7 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   '/readings': { access: 'signed-in', render: () => <Readings /> },
   '/symptoms': { access: 'signed-in', render: () => <Symptoms /> },
   '/goals': { access: 'signed-in', render: () => <Goals /> },
+  '/devices': { access: 'signed-in', render: () => <Devices /> },
   '/profile': { access: 'signed-in', render: () => <Profile /> },
   '/settings': { access: 'signed-in', render: () => <Settings /> },
   '/sign-in': { access: 'signed-out', render: () => <SignIn /> },

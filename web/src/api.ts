@@ -223,7 +223,7 @@ async function send(
   return { response, data };
 }
 
-function errorFrom(response: Response, data: unknown): ApiError {
+function errorFrom(response: { status: number }, data: unknown): ApiError {
   const error = (
     data as { error?: { code?: string; message?: string; details?: unknown; request_id?: string } }
   )?.error;
@@ -315,4 +315,67 @@ export async function logout(): Promise<void> {
     // Already ended on the server, or unreachable: the tokens go all the same.
   }
   clearTokens();
+}
+
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
+/**
+ * Sends a file as the request body with XMLHttpRequest, whose upload events report progress (fetch
+ * has none). Answers the HTTP status and the parsed JSON, or throws an ApiError like `api`. An expired
+ * access token is refreshed once and the file sent again.
+ */
+export async function upload<T>(
+  path: string,
+  file: Blob,
+  onProgress: (progress: UploadProgress) => void,
+  signal?: AbortSignal,
+): Promise<{ status: number; data: T }> {
+  if (accessToken === null && readRefreshToken() !== null) await refreshSession();
+  const sendOnce = () =>
+    new Promise<{ status: number; data: unknown }>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', path);
+      xhr.setRequestHeader('accept', 'application/json');
+      xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
+      if (accessToken) xhr.setRequestHeader('authorization', `Bearer ${accessToken}`);
+      xhr.upload.onprogress = (event) =>
+        onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : file.size });
+      xhr.onload = () => {
+        let data: unknown = undefined;
+        try {
+          data = xhr.responseText === '' ? undefined : JSON.parse(xhr.responseText);
+        } catch {
+          data = undefined;
+        }
+        resolve({ status: xhr.status, data });
+      };
+      const failed = () =>
+        reject(
+          new ApiError(
+            0,
+            'network_error',
+            'The upload did not reach the server. Check your connection and try again.',
+          ),
+        );
+      xhr.onerror = failed;
+      xhr.ontimeout = failed;
+      xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
+      signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+      xhr.send(file);
+    });
+  let answer = await sendOnce();
+  if (answer.status === 401) {
+    const code = (answer.data as { error?: { code?: string } })?.error?.code;
+    if (code === 'token_expired' && (await refreshSession())) answer = await sendOnce();
+    if (answer.status === 401) {
+      endSession('Your session has ended. Please sign in again.');
+    }
+  }
+  if (answer.status < 200 || answer.status >= 300) {
+    throw errorFrom(answer, answer.data);
+  }
+  return answer as { status: number; data: T };
 }

@@ -36,11 +36,6 @@ export const SEXES = [
  */
 export const LATER_FEATURES = [
   {
-    title: 'Devices',
-    text: 'Readings from wearables and glucose monitors, imported or synced. Readings that devices already send through the API show up in your charts and readings today.',
-    service: 'device data',
-  },
-  {
     title: 'Medical records',
     text: 'Lab results, documents and records from your doctors.',
     service: 'medical records',

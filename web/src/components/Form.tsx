@@ -323,3 +323,57 @@ export function asApiError(error: unknown): ApiError {
 export function withField(error: ApiError, field: string): ApiError {
   return new ApiError(error.status, error.code, error.message, { field }, error.requestId);
 }
+
+/**
+ * A form that changes a list item in place: its problems at the top, Save and Cancel at the bottom,
+ * Escape to cancel, and focus on its first field (`focusFirst`) when it opens.
+ */
+export function EditForm({
+  form,
+  label,
+  error,
+  fields,
+  busy,
+  onSubmit: submit,
+  onCancel,
+  focusFirst = 'input',
+  children,
+}: {
+  form: string;
+  label: string;
+  error: ApiError | null;
+  fields: Record<string, string>;
+  busy: boolean;
+  onSubmit(event: FormEvent): void;
+  onCancel(): void;
+  focusFirst?: string;
+  children: ReactNode;
+}) {
+  const box = useRef<HTMLFormElement>(null);
+  // Only when it opens.
+  useEffect(() => box.current?.querySelector<HTMLElement>(focusFirst)?.focus(), []);
+  return (
+    <form
+      ref={box}
+      className="form edit-form"
+      noValidate
+      onSubmit={submit}
+      aria-busy={busy}
+      aria-label={label}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <ErrorSummary form={form} error={error} fields={fields} />
+      {children}
+      <div className="actions">
+        <button type="submit" className="button button--small" disabled={busy}>
+          {busy ? 'Saving…' : 'Save changes'}
+        </button>
+        <button type="button" className="button button--secondary button--small" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -8,6 +8,7 @@ const NAV: { to: string; label: string; more?: string }[] = [
   { to: '/readings', label: 'Readings' },
   { to: '/symptoms', label: 'Symptoms' },
   { to: '/goals', label: 'Goals' },
+  { to: '/devices', label: 'Devices', more: ' and imports' },
   { to: '/profile', label: 'Profile' },
   { to: '/settings', label: 'Settings' },
 ];

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState, type ReactNode, type Ref } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode, type Ref, type RefObject } from 'react';
 import type { ApiError } from '../api';
+import type { Page } from '../health';
 import { asApiError, ErrorSummary } from './Form';
 
 /**
@@ -105,5 +106,204 @@ export function MoreButton({
         {busy ? 'Loading…' : children}
       </button>
     </div>
+  );
+}
+
+export type ItemMode = 'view' | 'edit' | 'delete';
+
+export interface ItemModes {
+  mode: ItemMode;
+  setMode(mode: ItemMode): void;
+  editButton: RefObject<HTMLButtonElement | null>;
+  deleteButton: RefObject<HTMLButtonElement | null>;
+  /** Back to viewing, with focus on the button that opened the edit form or the question. */
+  back(from: 'edit' | 'delete'): void;
+}
+
+/** Whether a list item is shown, being changed or about to be deleted, and where focus returns. */
+export function useItemMode(): ItemModes {
+  const [mode, setMode] = useState<ItemMode>('view');
+  const editButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const returnTo = useRef<'edit' | 'delete' | null>(null);
+  useEffect(() => {
+    if (mode === 'view' && returnTo.current) {
+      (returnTo.current === 'edit' ? editButton : deleteButton).current?.focus();
+      returnTo.current = null;
+    }
+  }, [mode]);
+  const back = useCallback((from: 'edit' | 'delete') => {
+    returnTo.current = from;
+    setMode('view');
+  }, []);
+  return { mode, setMode, editButton, deleteButton, back };
+}
+
+/**
+ * An item's Edit and Delete buttons (and any others, as children), or the delete question in their
+ * place. The edit form itself is the caller's: render it instead when `modes.mode` is `edit`.
+ */
+export function ItemActions({
+  modes,
+  about,
+  form,
+  question,
+  onDelete,
+  editLabel = 'Edit',
+  children,
+}: {
+  modes: ItemModes;
+  about: string;
+  form: string;
+  question: string;
+  onDelete(): Promise<void>;
+  editLabel?: string;
+  children?: ReactNode;
+}) {
+  if (modes.mode === 'delete') {
+    return (
+      <ConfirmDelete
+        form={form}
+        question={question}
+        onDelete={onDelete}
+        onCancel={() => modes.back('delete')}
+      />
+    );
+  }
+  return (
+    <div className="entry__actions">
+      <ActionButton
+        label={editLabel}
+        about={about}
+        buttonRef={modes.editButton}
+        onClick={() => modes.setMode('edit')}
+      />
+      {children}
+      <ActionButton
+        label="Delete"
+        about={about}
+        buttonRef={modes.deleteButton}
+        danger
+        onClick={() => modes.setMode('delete')}
+      />
+    </div>
+  );
+}
+
+export interface PagedList<T> {
+  items: T[] | null;
+  setItems(update: (items: T[] | null) => T[] | null): void;
+  cursor: string | null;
+  loadError: string;
+  loadingMore: boolean;
+  /** Loads the next page and moves focus to its first item. */
+  more(): Promise<void>;
+  status: string;
+  setStatus(status: string): void;
+  /** The list's heading: focus goes there when an item is deleted. */
+  heading: RefObject<HTMLHeadingElement | null>;
+  /** Puts focus on this element once the list has rendered its next change (a new item, say). */
+  focusAfterRender(id: string): void;
+}
+
+/**
+ * A list paged with the API's cursor: the first page when the page opens, then "Show more". After
+ * more arrive, focus moves to the first new item (the element with id `focusId(item)`), and the
+ * status line says how many are shown.
+ */
+export function usePagedList<T>(
+  load: (cursor?: string) => Promise<Page<T>>,
+  focusId: (item: T) => string,
+  shown: (count: number) => string,
+): PagedList<T> {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [status, setStatus] = useState('');
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focusOn = useRef<string | null>(null);
+  // The loaders are written inline by the pages: the first page is loaded once, when the list opens.
+  const loader = useRef(load);
+  loader.current = load;
+
+  useEffect(() => {
+    let live = true;
+    loader.current().then(
+      (page) => {
+        if (!live) return;
+        setItems(page.items);
+        setCursor(page.next_cursor);
+      },
+      (err: unknown) => live && setLoadError(asApiError(err).message),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (focusOn.current) {
+      document.getElementById(focusOn.current)?.focus();
+      focusOn.current = null;
+    }
+  }, [items]);
+
+  async function more() {
+    if (!cursor || !items) return;
+    setLoadingMore(true);
+    try {
+      const page = await loader.current(cursor);
+      focusOn.current = page.items[0] ? focusId(page.items[0]) : null;
+      setItems(() => [...items, ...page.items]);
+      setCursor(page.next_cursor);
+      setStatus(shown(items.length + page.items.length));
+    } catch (err) {
+      setLoadError(asApiError(err).message);
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  const focusAfterRender = useCallback((id: string) => {
+    focusOn.current = id;
+  }, []);
+
+  return {
+    items,
+    setItems,
+    cursor,
+    loadError,
+    loadingMore,
+    more,
+    status,
+    setStatus,
+    heading,
+    focusAfterRender,
+  };
+}
+
+/**
+ * What a paged list says around its items: the polite status line (always rendered, so screen
+ * readers hear its changes), a loading error, "loading", or what to say when there is nothing.
+ */
+export function ListState<T>({
+  list,
+  loading,
+  empty,
+}: {
+  list: PagedList<T>;
+  loading: string;
+  empty: ReactNode;
+}) {
+  return (
+    <>
+      <p className="list-status" role="status">
+        {list.status}
+      </p>
+      {list.loadError ? <p role="alert">{list.loadError}</p> : null}
+      {!list.items && !list.loadError ? <p>{loading}</p> : null}
+      {list.items && list.items.length === 0 ? empty : null}
+    </>
   );
 }

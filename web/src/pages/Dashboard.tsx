@@ -49,6 +49,11 @@ export function Dashboard() {
             Your goals
           </Link>
         </li>
+        <li>
+          <Link to="/devices" className="button button--secondary">
+            Import from a device
+          </Link>
+        </li>
       </ul>
       {setup.status === 'ready' ? (
         <HealthOverview catalog={setup.catalog} prefs={setup.prefs} fmt={setup.fmt} />
@@ -139,9 +144,9 @@ export function Dashboard() {
       <section aria-labelledby="later-title" className="later">
         <h2 id="later-title">Coming with later services</h2>
         <p>
-          Health tracking is here: your readings, charts, symptom journal and goals come from it. These other
-          parts arrive in later versions of the web app, with the services that hold their data. Until then
-          there is nothing to show for them, and nothing is made up.
+          Health tracking and device data are here: your readings, charts, symptom journal, goals and imports
+          come from them. These other parts arrive in later versions of the web app, with the services that
+          hold their data. Until then there is nothing to show for them, and nothing is made up.
         </p>
         <ul className="later-list">
           {LATER_FEATURES.map((feature) => (

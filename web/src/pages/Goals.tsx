@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { ApiError } from '../api';
 import {
   asApiError,
+  EditForm,
   ErrorSummary,
   fieldId,
   MeasureField,
@@ -12,8 +13,9 @@ import {
   TextField,
 } from '../components/Form';
 import { defaultUnit, unitOptions, lower } from '../components/Health';
-import { ActionButton, ConfirmDelete, MoreButton } from '../components/ListParts';
+import { ItemActions, ListState, MoreButton, useItemMode, usePagedList } from '../components/ListParts';
 import { Page } from '../components/Page';
+import { SetupGate } from '../components/SetupGate';
 import { todayIn, type Formatters, type Preferences } from '../format';
 import { health, type Catalog, type Goal, type GoalDirection, type MetricInfo } from '../health';
 import { Link } from '../router';
@@ -267,11 +269,9 @@ export function Goals() {
       title="Goals"
       intro="Set a target for a measurement and a date to reach it by. Progress comes from your latest reading."
     >
-      {setup.status === 'loading' ? <p>Loading…</p> : null}
-      {setup.status === 'error' ? <p role="alert">{setup.message}</p> : null}
-      {setup.status === 'ready' ? (
-        <GoalsBody catalog={setup.catalog} prefs={setup.prefs} fmt={setup.fmt} />
-      ) : null}
+      <SetupGate setup={setup}>
+        {({ catalog, prefs, fmt }) => <GoalsBody catalog={catalog} prefs={prefs} fmt={fmt} />}
+      </SetupGate>
     </Page>
   );
 }
@@ -293,37 +293,14 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState('');
-  const [items, setItems] = useState<Goal[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loadError, setLoadError] = useState('');
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [status, setStatus] = useState('');
-  const heading = useRef<HTMLHeadingElement>(null);
-  const focusId = useRef<string | null>(null);
+  const list = usePagedList<Goal>(
+    (cursor) => health.goals(cursor),
+    (g) => `goal-${g.id}`,
+    (count) => `Showing ${count} goals.`,
+  );
+  const { items, setItems, setStatus, heading } = list;
   const info = catalog.byType.get(draft.metric_type) ?? first;
   const today = todayIn(prefs.timezone);
-
-  useEffect(() => {
-    let live = true;
-    health.goals().then(
-      (page) => {
-        if (!live) return;
-        setItems(page.items);
-        setCursor(page.next_cursor);
-      },
-      (err: unknown) => live && setLoadError(asApiError(err).message),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
-
-  useEffect(() => {
-    if (focusId.current) {
-      document.getElementById(`goal-${focusId.current}`)?.focus();
-      focusId.current = null;
-    }
-  }, [items]);
 
   const submit = onSubmit(async () => {
     setError(null);
@@ -336,7 +313,7 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
     setBusy(true);
     try {
       const goal = await health.addGoal(result.body);
-      focusId.current = goal.id;
+      list.focusAfterRender(`goal-${goal.id}`);
       setItems((list) => [goal, ...(list ?? [])]);
       setDraft(fresh(info));
       setSaved('Goal saved: it is first in your list of goals.');
@@ -347,33 +324,16 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
     }
   });
 
-  async function more() {
-    if (!cursor || !items) return;
-    setLoadingMore(true);
-    try {
-      const page = await health.goals(cursor);
-      focusId.current = page.items[0]?.id ?? null;
-      setItems([...items, ...page.items]);
-      setCursor(page.next_cursor);
-      setStatus(`Showing ${items.length + page.items.length} goals.`);
-    } catch (err) {
-      setLoadError(asApiError(err).message);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
-
   return (
     <>
       <h2 id="goals-title" ref={heading} tabIndex={-1}>
         Your goals
       </h2>
-      <p className="list-status" role="status">
-        {status}
-      </p>
-      {loadError ? <p role="alert">{loadError}</p> : null}
-      {!items && !loadError ? <p>Loading your goals…</p> : null}
-      {items && items.length === 0 ? <p>No goals yet. Set your first one below.</p> : null}
+      <ListState
+        list={list}
+        loading="Loading your goals…"
+        empty={<p>No goals yet. Set your first one below.</p>}
+      />
       {items && items.length > 0 ? (
         <ul className="entries" aria-labelledby="goals-title">
           {items.map((g) => (
@@ -397,8 +357,8 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
           ))}
         </ul>
       ) : null}
-      {cursor && items ? (
-        <MoreButton busy={loadingMore} onMore={more}>
+      {list.cursor && items ? (
+        <MoreButton busy={list.loadingMore} onMore={list.more}>
           Show more goals
         </MoreButton>
       ) : null}
@@ -482,23 +442,9 @@ function GoalItem({
   onChanged(g: Goal): void;
   onDeleted(): void;
 }) {
-  const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
-  const editButton = useRef<HTMLButtonElement>(null);
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const returnTo = useRef<'edit' | 'delete' | null>(null);
+  const modes = useItemMode();
   const title = goal.title || goalTitle(goal, catalog, fmt);
   const progressId = `goal-${goal.id}-progress`;
-
-  useEffect(() => {
-    if (mode === 'view' && returnTo.current) {
-      (returnTo.current === 'edit' ? editButton : deleteButton).current?.focus();
-      returnTo.current = null;
-    }
-  }, [mode]);
-  const back = (from: 'edit' | 'delete') => {
-    returnTo.current = from;
-    setMode('view');
-  };
 
   return (
     <li className="card entry goal" data-testid="goal">
@@ -532,7 +478,7 @@ function GoalItem({
         </p>
       ) : null}
       {goal.notes ? <p className="entry__notes">{goal.notes}</p> : null}
-      {mode === 'edit' ? (
+      {modes.mode === 'edit' ? (
         <EditGoal
           goal={goal}
           catalog={catalog}
@@ -540,31 +486,21 @@ function GoalItem({
           today={today}
           onSaved={(g) => {
             onChanged(g);
-            back('edit');
+            modes.back('edit');
           }}
-          onCancel={() => back('edit')}
+          onCancel={() => modes.back('edit')}
         />
-      ) : mode === 'delete' ? (
-        <ConfirmDelete
+      ) : (
+        <ItemActions
+          modes={modes}
+          about={title}
           form={`delete-${goal.id}`}
           question={`Delete the goal “${title}”?`}
           onDelete={async () => {
             await health.deleteGoal(goal.id);
             onDeleted();
           }}
-          onCancel={() => back('delete')}
         />
-      ) : (
-        <div className="entry__actions">
-          <ActionButton label="Edit" about={title} buttonRef={editButton} onClick={() => setMode('edit')} />
-          <ActionButton
-            label="Delete"
-            about={title}
-            buttonRef={deleteButton}
-            danger
-            onClick={() => setMode('delete')}
-          />
-        </div>
       )}
     </li>
   );
@@ -600,8 +536,6 @@ function EditGoal({
   });
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const box = useRef<HTMLFormElement>(null);
-  useEffect(() => box.current?.querySelector<HTMLElement>('input')?.focus(), []);
 
   const submit = onSubmit(async () => {
     setError(null);
@@ -620,18 +554,15 @@ function EditGoal({
   });
 
   return (
-    <form
-      ref={box}
-      className="form edit-form"
-      noValidate
+    <EditForm
+      form={form}
+      label={`Change the goal on ${lower(info.name)}`}
+      error={error}
+      fields={FIELDS}
+      busy={busy}
       onSubmit={submit}
-      aria-busy={busy}
-      aria-label={`Change the goal on ${lower(info.name)}`}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') onCancel();
-      }}
+      onCancel={onCancel}
     >
-      <ErrorSummary form={form} error={error} fields={FIELDS} />
       <GoalFields
         form={form}
         draft={draft}
@@ -643,14 +574,6 @@ function EditGoal({
         today={today}
         fixedMetric
       />
-      <div className="actions">
-        <button type="submit" className="button button--small" disabled={busy}>
-          {busy ? 'Saving…' : 'Save changes'}
-        </button>
-        <button type="button" className="button button--secondary button--small" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api';
 import {
   asApiError,
-  ErrorSummary,
+  EditForm,
   MeasureField,
   onSubmit,
   SelectField,
@@ -20,8 +20,9 @@ import {
   unitOptions,
   lower,
 } from '../components/Health';
-import { ActionButton, ConfirmDelete, MoreButton } from '../components/ListParts';
+import { ItemActions, MoreButton, useItemMode } from '../components/ListParts';
 import { Page } from '../components/Page';
+import { SetupGate } from '../components/SetupGate';
 import { localInputValue, startOfDay, zonedIso, type Formatters, type Preferences } from '../format';
 import { health, isBloodPressure, type Catalog, type Reading } from '../health';
 import { Link, useRouter } from '../router';
@@ -45,11 +46,9 @@ export function Readings() {
       title="Your readings"
       intro="Everything you have logged, newest first. Change or delete your own entries here."
     >
-      {setup.status === 'loading' ? <p>Loading…</p> : null}
-      {setup.status === 'error' ? <p role="alert">{setup.message}</p> : null}
-      {setup.status === 'ready' ? (
-        <ReadingList catalog={setup.catalog} prefs={setup.prefs} fmt={setup.fmt} />
-      ) : null}
+      <SetupGate setup={setup}>
+        {({ catalog, prefs, fmt }) => <ReadingList catalog={catalog} prefs={prefs} fmt={fmt} />}
+      </SetupGate>
     </Page>
   );
 }
@@ -259,27 +258,12 @@ function ReadingItem({
   onChanged(r: Reading): void;
   onDeleted(): void;
 }) {
-  const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
-  const editButton = useRef<HTMLButtonElement>(null);
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const returnTo = useRef<'edit' | 'delete' | null>(null);
+  const modes = useItemMode();
   const info = catalog.byType.get(reading.metric_type);
   const name = info?.name ?? reading.metric_type;
   const when = fmt.dateTime(reading.timestamp);
   const about = `${lower(name)} of ${when}`;
   const key = keyOf(reading);
-
-  useEffect(() => {
-    if (mode === 'view' && returnTo.current) {
-      (returnTo.current === 'edit' ? editButton : deleteButton).current?.focus();
-      returnTo.current = null;
-    }
-  }, [mode]);
-
-  const back = (from: 'edit' | 'delete') => {
-    returnTo.current = from;
-    setMode('view');
-  };
 
   return (
     <li className="card entry" data-testid="reading" data-metric={reading.metric_type}>
@@ -311,7 +295,7 @@ function ReadingItem({
       </p>
       {reading.notes ? <p className="entry__notes">{reading.notes}</p> : null}
 
-      {reading.storage === 'series' || !reading.id ? null : mode === 'edit' ? (
+      {reading.storage === 'series' || !reading.id ? null : modes.mode === 'edit' ? (
         <EditReading
           reading={reading}
           catalog={catalog}
@@ -319,31 +303,21 @@ function ReadingItem({
           fmt={fmt}
           onSaved={(updated) => {
             onChanged(updated);
-            back('edit');
+            modes.back('edit');
           }}
-          onCancel={() => back('edit')}
+          onCancel={() => modes.back('edit')}
         />
-      ) : mode === 'delete' ? (
-        <ConfirmDelete
+      ) : (
+        <ItemActions
+          modes={modes}
+          about={about}
           form={`delete-${key}`}
           question={`Delete this ${lower(name)} reading of ${when}?`}
           onDelete={async () => {
             await health.deleteReading(reading.id!);
             onDeleted();
           }}
-          onCancel={() => back('delete')}
         />
-      ) : (
-        <div className="entry__actions">
-          <ActionButton label="Edit" about={about} buttonRef={editButton} onClick={() => setMode('edit')} />
-          <ActionButton
-            label="Delete"
-            about={about}
-            buttonRef={deleteButton}
-            danger
-            onClick={() => setMode('delete')}
-          />
-        </div>
       )}
     </li>
   );
@@ -385,8 +359,6 @@ function EditReading({
   const [notes, setNotes] = useState(reading.notes ?? '');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const first = useRef<HTMLDivElement>(null);
-  useEffect(() => first.current?.querySelector<HTMLElement>('input, select')?.focus(), []);
 
   const fields: Record<string, string> = {
     ...(bp ? { 'value.systolic': 'Systolic', 'value.diastolic': 'Diastolic' } : { value: info.name }),
@@ -432,18 +404,17 @@ function EditReading({
   });
 
   return (
-    <form
-      className="form edit-form"
-      noValidate
+    <EditForm
+      form={form}
+      label={`Change the ${lower(info.name)} reading of ${fmt.dateTime(reading.timestamp)}`}
+      error={error}
+      fields={fields}
+      busy={busy}
       onSubmit={submit}
-      aria-busy={busy}
-      aria-label={`Change the ${lower(info.name)} reading of ${fmt.dateTime(reading.timestamp)}`}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') onCancel();
-      }}
+      onCancel={onCancel}
+      focusFirst="input, select"
     >
-      <ErrorSummary form={form} error={error} fields={fields} />
-      <div ref={first}>
+      <div>
         {bp ? (
           <div className="bp-row">
             <TextField
@@ -534,14 +505,6 @@ function EditReading({
         onChange={(e) => setNotes(e.target.value)}
         error={error?.fieldError('notes')}
       />
-      <div className="actions">
-        <button type="submit" className="button button--small" disabled={busy}>
-          {busy ? 'Saving…' : 'Save changes'}
-        </button>
-        <button type="button" className="button button--secondary button--small" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }

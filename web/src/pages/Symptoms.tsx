@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { ApiError } from '../api';
 import {
   asApiError,
+  EditForm,
   ErrorSummary,
   MeasureField,
   onSubmit,
@@ -10,8 +11,9 @@ import {
   TextAreaField,
   TextField,
 } from '../components/Form';
-import { ActionButton, ConfirmDelete, MoreButton } from '../components/ListParts';
+import { ItemActions, ListState, MoreButton, useItemMode, usePagedList } from '../components/ListParts';
 import { Page } from '../components/Page';
+import { SetupGate } from '../components/SetupGate';
 import { duration, isoInZone, localInputValue, zonedIso, type Formatters, type Preferences } from '../format';
 import { health, type Symptom } from '../health';
 import { useSetup } from '../setup';
@@ -217,9 +219,7 @@ export function Symptoms() {
           <option key={s} value={s} />
         ))}
       </datalist>
-      {setup.status === 'loading' ? <p>Loading…</p> : null}
-      {setup.status === 'error' ? <p role="alert">{setup.message}</p> : null}
-      {setup.status === 'ready' ? <Journal prefs={setup.prefs} fmt={setup.fmt} /> : null}
+      <SetupGate setup={setup}>{({ prefs, fmt }) => <Journal prefs={prefs} fmt={fmt} />}</SetupGate>
     </Page>
   );
 }
@@ -229,35 +229,12 @@ function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState('');
-  const [items, setItems] = useState<Symptom[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loadError, setLoadError] = useState('');
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [status, setStatus] = useState('');
-  const heading = useRef<HTMLHeadingElement>(null);
-  const focusId = useRef<string | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    health.symptoms().then(
-      (page) => {
-        if (!live) return;
-        setItems(page.items);
-        setCursor(page.next_cursor);
-      },
-      (err: unknown) => live && setLoadError(asApiError(err).message),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
-
-  useEffect(() => {
-    if (focusId.current) {
-      document.getElementById(`symptom-${focusId.current}`)?.focus();
-      focusId.current = null;
-    }
-  }, [items]);
+  const list = usePagedList<Symptom>(
+    (cursor) => health.symptoms(cursor),
+    (s) => `symptom-${s.id}`,
+    (count) => `Showing ${count} entries.`,
+  );
+  const { items, setItems, setStatus, heading } = list;
 
   const submit = onSubmit(async () => {
     setError(null);
@@ -281,22 +258,6 @@ function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
       setBusy(false);
     }
   });
-
-  async function more() {
-    if (!cursor || !items) return;
-    setLoadingMore(true);
-    try {
-      const page = await health.symptoms(cursor);
-      focusId.current = page.items[0]?.id ?? null;
-      setItems([...items, ...page.items]);
-      setCursor(page.next_cursor);
-      setStatus(`Showing ${items.length + page.items.length} entries.`);
-    } catch (err) {
-      setLoadError(asApiError(err).message);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
 
   return (
     <>
@@ -331,14 +292,11 @@ function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
       <h2 id="journal-title" ref={heading} tabIndex={-1}>
         Your journal
       </h2>
-      <p className="list-status" role="status">
-        {status}
-      </p>
-      {loadError ? <p role="alert">{loadError}</p> : null}
-      {!items && !loadError ? <p>Loading your journal…</p> : null}
-      {items && items.length === 0 ? (
-        <p>Nothing logged yet. Symptoms you log appear here, newest first.</p>
-      ) : null}
+      <ListState
+        list={list}
+        loading="Loading your journal…"
+        empty={<p>Nothing logged yet. Symptoms you log appear here, newest first.</p>}
+      />
       {items && items.length > 0 ? (
         <ul className="entries" aria-labelledby="journal-title">
           {items.map((s) => (
@@ -366,8 +324,8 @@ function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
           ))}
         </ul>
       ) : null}
-      {cursor && items ? (
-        <MoreButton busy={loadingMore} onMore={more}>
+      {list.cursor && items ? (
+        <MoreButton busy={list.loadingMore} onMore={list.more}>
           Show older entries
         </MoreButton>
       ) : null}
@@ -388,23 +346,9 @@ function SymptomItem({
   onChanged(s: Symptom): void;
   onDeleted(): void;
 }) {
-  const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
-  const editButton = useRef<HTMLButtonElement>(null);
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const returnTo = useRef<'edit' | 'delete' | null>(null);
+  const modes = useItemMode();
   const when = fmt.dateTime(symptom.onset);
   const about = `${symptom.symptom} of ${when}`;
-
-  useEffect(() => {
-    if (mode === 'view' && returnTo.current) {
-      (returnTo.current === 'edit' ? editButton : deleteButton).current?.focus();
-      returnTo.current = null;
-    }
-  }, [mode]);
-  const back = (from: 'edit' | 'delete') => {
-    returnTo.current = from;
-    setMode('view');
-  };
 
   return (
     <li className="card entry symptom" data-testid="symptom">
@@ -417,37 +361,27 @@ function SymptomItem({
         {symptom.duration_minutes !== null ? `, lasted ${duration(symptom.duration_minutes)}` : ''}
       </p>
       {symptom.notes ? <p className="entry__notes">{symptom.notes}</p> : null}
-      {mode === 'edit' ? (
+      {modes.mode === 'edit' ? (
         <EditSymptom
           symptom={symptom}
           prefs={prefs}
           onSaved={(s) => {
             onChanged(s);
-            back('edit');
+            modes.back('edit');
           }}
-          onCancel={() => back('edit')}
+          onCancel={() => modes.back('edit')}
         />
-      ) : mode === 'delete' ? (
-        <ConfirmDelete
+      ) : (
+        <ItemActions
+          modes={modes}
+          about={about}
           form={`delete-${symptom.id}`}
           question={`Delete “${symptom.symptom}” of ${when} from your journal?`}
           onDelete={async () => {
             await health.deleteSymptom(symptom.id);
             onDeleted();
           }}
-          onCancel={() => back('delete')}
         />
-      ) : (
-        <div className="entry__actions">
-          <ActionButton label="Edit" about={about} buttonRef={editButton} onClick={() => setMode('edit')} />
-          <ActionButton
-            label="Delete"
-            about={about}
-            buttonRef={deleteButton}
-            danger
-            onClick={() => setMode('delete')}
-          />
-        </div>
       )}
     </li>
   );
@@ -475,8 +409,6 @@ function EditSymptom({
   });
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const box = useRef<HTMLFormElement>(null);
-  useEffect(() => box.current?.querySelector<HTMLElement>('input')?.focus(), []);
 
   const submit = onSubmit(async () => {
     setError(null);
@@ -495,18 +427,15 @@ function EditSymptom({
   });
 
   return (
-    <form
-      ref={box}
-      className="form edit-form"
-      noValidate
+    <EditForm
+      form={form}
+      label={`Change “${symptom.symptom}”`}
+      error={error}
+      fields={FIELDS}
+      busy={busy}
       onSubmit={submit}
-      aria-busy={busy}
-      aria-label={`Change “${symptom.symptom}”`}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') onCancel();
-      }}
+      onCancel={onCancel}
     >
-      <ErrorSummary form={form} error={error} fields={FIELDS} />
       <SymptomFields
         form={form}
         draft={draft}
@@ -515,14 +444,6 @@ function EditSymptom({
         prefs={prefs}
         onsetOptional={false}
       />
-      <div className="actions">
-        <button type="submit" className="button button--small" disabled={busy}>
-          {busy ? 'Saving…' : 'Save changes'}
-        </button>
-        <button type="button" className="button button--secondary button--small" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
