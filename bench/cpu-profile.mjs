@@ -1,10 +1,16 @@
 // Diagnostic (not a benchmark): CPU profile of the all-in-one server under the profile-read load.
 //
-//   node bench/cpu-profile.mjs [profile|login|health|edge|startup]   (BENCH_DURATION=10 BENCH_CONNECTIONS=50)
+//   node bench/cpu-profile.mjs [profile|login|health|edge|startup|ingest|batch|summary|import]
+//     (BENCH_DURATION=10 BENCH_CONNECTIONS=50; import: BENCH_APPLE_RECORDS=300000)
 //
 // profile: GET /user-profile/api/v1/profile with a bearer token; login: POST login (4 connections);
 // health: the gateway's GET /health (fans out to every service); edge: GET /user-profile/health (public
 // route, no token, no database: the edge stack alone); startup: a warm start, up to ready.
+// ingest: POST /health-tracking/api/v1/metrics, a new timestamp each (50 connections); batch: POST
+// /health-tracking/api/v1/metrics/batch of 5,000 new minutes each (4 connections); summary: a year of
+// minute heart rate loaded first (not profiled), then GET /metrics/summary?bucket=hour over the year
+// (1 connection); import: an Apple Health export.xml of BENCH_APPLE_RECORDS heart-rate records uploaded
+// to /device-data/api/v1/imports, from the upload to "completed".
 // Starts the server with `node --cpu-prof` (profile written to bench/out/, which git ignores), drives
 // it with autocannon, stops it, and prints the functions with the most self time and the packages /
 // files that own the most samples.
@@ -17,18 +23,31 @@ import {
   cannon,
   deadline,
   freePort,
+  http,
   registerAndLogin,
   removeTempDir,
   round,
+  sleep,
   startPha,
   stopProcess,
   tempDir,
 } from './lib.mjs';
+import {
+  YEAR_END,
+  YEAR_START,
+  heartRateDay,
+  loadYear,
+  send,
+  writeAppleExport,
+  yearBodies,
+} from './health-data.mjs';
 
 const TARGET = process.argv[2] ?? 'profile';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? (TARGET === 'login' ? 4 : 50));
-deadline(180 + DURATION, 'cpu-profile');
+const DEFAULT_CONNECTIONS = { login: 4, batch: 4, summary: 1 };
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? DEFAULT_CONNECTIONS[TARGET] ?? 50);
+const APPLE_RECORDS = Number(process.env.BENCH_APPLE_RECORDS ?? 300_000);
+deadline(TARGET === 'import' ? 600 : 240 + DURATION, 'cpu-profile');
 
 const outDir = join(BENCH_DIR, 'out', `cpu-${TARGET}-${Date.now()}`);
 mkdirSync(outDir, { recursive: true });
@@ -39,6 +58,12 @@ let load;
 // while the load ran are counted (not start-up, registration or shut-down).
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 let window;
+let appleFile;
+if (TARGET === 'import') {
+  // Written before the server starts, so that writing it does not compete with the profiled import.
+  appleFile = join(tempDir('pha-bench-apple-'), 'export.xml');
+  await writeAppleExport(appleFile, APPLE_RECORDS);
+}
 try {
   {
     const port = await freePort();
@@ -54,8 +79,40 @@ try {
       window = { from: 0, to: nowUs() };
       load = { requests_per_s: '-', latency_ms: { p99: '-' }, total_requests: 0 };
       console.log(`start-to-ready ${round(server.readyMs)} ms, CPU ${server.readyCpuMs} ms (all threads)`);
+    } else if (TARGET === 'import') {
+      const token = await registerAndLogin(port, `cpu2-${process.pid}@example.com`);
+      const auth = { authorization: `Bearer ${token}` };
+      const from = nowUs();
+      const t0 = performance.now();
+      const up = await send(port, 'POST', '/device-data/api/v1/imports', {
+        body: appleFile,
+        file: true,
+        headers: { 'content-type': 'application/xml', ...auth },
+      });
+      if (up.status !== 202) throw new Error(`upload: ${up.status} ${JSON.stringify(up.body).slice(0, 300)}`);
+      let row;
+      for (;;) {
+        row = (await http(port, 'GET', `/device-data/api/v1/imports/${up.body.id}`, { headers: auth })).body;
+        if (row.status === 'completed' || row.status === 'failed') break;
+        await sleep(200);
+      }
+      window = { from, to: nowUs() };
+      if (row.status !== 'completed' || row.counts.readings_created !== APPLE_RECORDS) {
+        throw new Error(`import: ${row.status} ${JSON.stringify(row.counts)}`);
+      }
+      const s = (performance.now() - t0) / 1000;
+      load = {
+        requests_per_s: `${round(APPLE_RECORDS / s)} records/s`,
+        latency_ms: { p99: '-' },
+        total_requests: `${APPLE_RECORDS} records in ${round(s, 2)} s,`,
+      };
     } else {
       const token = await registerAndLogin(port, `cpu2-${process.pid}@example.com`);
+      const bearer = { authorization: `Bearer ${token}` };
+      const json = { 'content-type': 'application/json', ...bearer };
+      let counter = 0;
+      let dayCache = { day: -1, items: [] };
+      if (TARGET === 'summary') await loadYear(port, token, yearBodies(10));
       const opts =
         TARGET === 'login'
           ? {
@@ -68,7 +125,64 @@ try {
             ? { path: '/health' }
             : TARGET === 'edge'
               ? { path: '/user-profile/health' }
-              : { path: '/user-profile/api/v1/profile', headers: { authorization: `Bearer ${token}` } };
+              : TARGET === 'ingest'
+                ? {
+                    path: '/health-tracking/api/v1/metrics',
+                    requests: [
+                      {
+                        method: 'POST',
+                        headers: json,
+                        setupRequest: (req) => ({
+                          ...req,
+                          path: '/health-tracking/api/v1/metrics',
+                          body: JSON.stringify({
+                            metric_type: 'heart_rate',
+                            value: 72,
+                            unit: 'bpm',
+                            timestamp: new Date(Date.UTC(2015, 0, 1) + 1000 * counter++).toISOString(),
+                          }),
+                        }),
+                      },
+                    ],
+                  }
+                : TARGET === 'batch'
+                  ? {
+                      path: '/health-tracking/api/v1/metrics/batch',
+                      requests: [
+                        {
+                          method: 'POST',
+                          headers: json,
+                          setupRequest: (req) => {
+                            // 5,000 new minutes: three and a half days of minute heart rate.
+                            const items = [];
+                            while (items.length < 5000) {
+                              const day = Math.floor(counter / 1440);
+                              if (dayCache.day !== day) {
+                                dayCache = {
+                                  day,
+                                  items: heartRateDay(Date.UTC(2000, 0, 1) + day * 86_400_000, day),
+                                };
+                              }
+                              items.push(dayCache.items[counter % 1440]);
+                              counter++;
+                            }
+                            return {
+                              ...req,
+                              path: '/health-tracking/api/v1/metrics/batch',
+                              body: JSON.stringify({ items }),
+                            };
+                          },
+                        },
+                      ],
+                    }
+                  : TARGET === 'summary'
+                    ? {
+                        path:
+                          '/health-tracking/api/v1/metrics/summary?metric_type=heart_rate&bucket=hour' +
+                          `&from=${new Date(YEAR_START).toISOString()}&to=${new Date(YEAR_END).toISOString()}`,
+                        headers: bearer,
+                      }
+                    : { path: '/user-profile/api/v1/profile', headers: bearer };
       const from = nowUs();
       load = await cannon({ port, connections: CONNECTIONS, duration: DURATION, ...opts });
       window = { from, to: nowUs() };

@@ -29,6 +29,20 @@ export const SERVER_ENV = {
 
 const children = new Set();
 const tempDirs = new Set();
+const cleanupHooks = new Set();
+
+/**
+ * Registers a synchronous clean-up step (e.g. dropping a scratch PostgreSQL database) run on exit, error
+ * or Ctrl-C after the child processes are killed; returns a function that runs it once and unregisters it.
+ */
+export function onCleanup(fn) {
+  const hook = () => {
+    cleanupHooks.delete(hook);
+    fn();
+  };
+  cleanupHooks.add(hook);
+  return hook;
+}
 
 export function tempDir(prefix = 'pha-bench-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -51,6 +65,13 @@ function cleanupSync() {
     }
   }
   children.clear();
+  for (const hook of [...cleanupHooks]) {
+    try {
+      hook();
+    } catch {
+      /* best effort */
+    }
+  }
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
 }
@@ -334,8 +355,11 @@ export async function login(port, email) {
 // ---------------------------------------------------------------------------------------------
 // autocannon
 
-/** Runs autocannon and returns the numbers we report, plus status-code counts. */
-export async function cannon({ port, path, method = 'GET', headers, body, connections, duration }) {
+/**
+ * Runs autocannon and returns the numbers we report, plus status-code counts. `requests` (optional) is
+ * autocannon's per-request list, e.g. `[{ setupRequest }]` to give every request its own body.
+ */
+export async function cannon({ port, path, method = 'GET', headers, body, connections, duration, requests }) {
   const result = await autocannon({
     url: `http://${HOST}:${port}${path}`,
     method,
@@ -345,6 +369,7 @@ export async function cannon({ port, path, method = 'GET', headers, body, connec
     duration,
     pipelining: 1,
     timeout: 30,
+    ...(requests ? { requests } : {}),
   });
   return {
     connections,

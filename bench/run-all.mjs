@@ -1,7 +1,10 @@
 // Runs every benchmark in turn, each in its own process, and writes their JSON results together.
 //
-//   node bench/run-all.mjs                 startup, profile-read, login   (npm run bench)
+//   node bench/run-all.mjs                 startup, profile-read, login, and the health-tracking /
+//                                          device-data ones: metrics-ingest, heart-rate-year,
+//                                          apple-health-import   (npm run bench)
 //   node bench/run-all.mjs --diagnostics   also request-path and rss-breakdown
+//   node bench/run-all.mjs --health        only metrics-ingest, heart-rate-year, apple-health-import
 //   node bench/run-all.mjs startup login   only the named ones
 //
 // Results: printed, and saved to bench/out/results-<timestamp>.json (bench/out/ is git-ignored).
@@ -11,11 +14,19 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, CLI, ROOT, machine } from './lib.mjs';
 
-const MAIN = ['startup', 'profile-read', 'login'];
+const CORE = ['startup', 'profile-read', 'login'];
+// Health tracking and device data (heart-rate-year also uses a local PostgreSQL when one answers).
+const HEALTH = ['metrics-ingest', 'heart-rate-year', 'apple-health-import'];
+const MAIN = [...CORE, ...HEALTH];
 const DIAGNOSTICS = ['request-path', 'rss-breakdown'];
 const args = process.argv.slice(2);
 const named = args.filter((a) => !a.startsWith('--'));
-const selected = named.length > 0 ? named : [...MAIN, ...(args.includes('--diagnostics') ? DIAGNOSTICS : [])];
+const selected =
+  named.length > 0
+    ? named
+    : args.includes('--health')
+      ? HEALTH
+      : [...MAIN, ...(args.includes('--diagnostics') ? DIAGNOSTICS : [])];
 const LIMIT_S = 900;
 
 if (!existsSync(CLI)) {
