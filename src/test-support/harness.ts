@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Cache } from '../platform/cache/cache.js';
 import { MemoryCache } from '../platform/cache/memory.js';
 import { openRedis } from '../platform/cache/redis.js';
@@ -142,4 +142,24 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export function errorCode(response: LightMyRequestResponse): string | undefined {
   return (response.json() as { error?: { code?: string } }).error?.code;
+}
+
+/**
+ * Starts one test app for the enclosing test file (before its tests, closed after them). The returned
+ * object forwards to the running app, so tests read `t.app`, `t.db`, `t.mailer` as usual.
+ */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(env);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestApp, {
+    get(_target, key) {
+      if (!started) throw new Error('The test app is not started yet: use it inside a test or hook');
+      return started[key as keyof TestApp];
+    },
+  });
 }

@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtBackendServices } from '../../catalog.js';
-import {
-  bearer,
-  errorCode,
-  registerAndLogin,
-  startTestApp,
-  type TestApp,
-} from '../../test-support/harness.js';
+import { bearer, errorCode, registerAndLogin, useTestApp } from '../../test-support/harness.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ CORS_ORIGINS: 'https://app.example.org', AUTH_RATE_LIMIT_PER_MINUTE: '5' });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ CORS_ORIGINS: 'https://app.example.org', AUTH_RATE_LIMIT_PER_MINUTE: '5' });
 
 describe('gateway', () => {
   it('lists every served service and its state, and serves each service health under its slug', async () => {

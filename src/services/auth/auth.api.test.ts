@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUDIENCE, ISSUER } from '../../platform/auth/tokens.js';
 import {
   PASSWORD,
@@ -7,18 +7,11 @@ import {
   bearer,
   errorCode,
   registerAndLogin,
-  startTestApp,
+  useTestApp,
   uniqueEmail,
-  type TestApp,
 } from '../../test-support/harness.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const register = (payload: unknown, headers: Record<string, string> = {}) =>
   t.app.inject({ method: 'POST', url: '/auth/api/v1/auth/register', payload: payload as object, headers });

@@ -1,20 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PASSWORD,
-  bearer,
-  errorCode,
-  registerAndLogin,
-  startTestApp,
-  type TestApp,
-} from '../../test-support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, bearer, errorCode, registerAndLogin, useTestApp } from '../../test-support/harness.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const loginStatus = async (email: string, password: string) =>
   (await t.app.inject({ method: 'POST', url: '/auth/api/v1/auth/login', payload: { email, password } }))

@@ -8,6 +8,7 @@ import {
   errorCode,
   registerAndLogin,
   startTestApp,
+  useTestApp,
   type TestApp,
 } from '../../test-support/harness.js';
 
@@ -19,13 +20,7 @@ const sharedNote = haveShared ? '' : ' (skipped: ../shared/fixtures is absent)';
 const CLARITY = readFileSync(`${LOCAL}dexcom-clarity-sample.csv`);
 const WATCH_XML = readFileSync(`${LOCAL}apple-health-applewatch-sample.xml`);
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

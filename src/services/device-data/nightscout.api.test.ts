@@ -1,26 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  errorCode,
-  registerAndLogin,
-  startTestApp,
-  type TestApp,
-} from '../../test-support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, errorCode, registerAndLogin, useTestApp } from '../../test-support/harness.js';
 
 const SHARED = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
 const haveShared = existsSync(SHARED);
 const sharedNote = haveShared ? '' : ' (skipped: ../shared/fixtures is absent)';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 

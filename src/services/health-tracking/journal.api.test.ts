@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
   errorCode,
   registerAndLogin,
-  startTestApp,
+  useTestApp,
   type SignedIn,
-  type TestApp,
 } from '../../test-support/harness.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const BASE = '/health-tracking/api/v1';
 const call = (

@@ -1,19 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  errorCode,
-  registerAndLogin,
-  startTestApp,
-  type TestApp,
-} from '../../test-support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, errorCode, registerAndLogin, startTestApp, useTestApp } from '../../test-support/harness.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const get = (token: string) =>
   t.app.inject({ method: 'GET', url: '/user-profile/api/v1/profile', headers: bearer(token) });
