@@ -3,6 +3,8 @@ import type { ServiceModule } from '../platform/service.js';
 import { authService } from './auth/index.js';
 import { deviceDataService } from './device-data/index.js';
 import { healthTrackingService } from './health-tracking/index.js';
+import { medicalRecordsService } from './medical-records/index.js';
+import { nutritionService } from './nutrition/index.js';
 import { userProfileService } from './user-profile/index.js';
 
 /** The built services' modules, by slug. The gateway is assembled by the runtime, not listed here. */
@@ -11,4 +13,6 @@ export const SERVICE_MODULES: Partial<Record<ServiceSlug, ServiceModule>> = {
   'user-profile': userProfileService,
   'health-tracking': healthTrackingService,
   'device-data': deviceDataService,
+  'medical-records': medicalRecordsService,
+  nutrition: nutritionService,
 };

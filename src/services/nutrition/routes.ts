@@ -1,0 +1,486 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf } from '../../platform/auth/guard.js';
+import { notFound, validationError } from '../../platform/http/errors.js';
+import { errorResponses } from '../../platform/http/schemas.js';
+import type { ServiceContext } from '../../platform/service.js';
+import { dayRange, isRealDate, isTimeZone, today } from './days.js';
+import type { Food as FoodData, FoodTable } from './foods.js';
+import { searchFoods } from './matcher.js';
+import {
+  MAX_PARTS,
+  applyCorrections,
+  itemsFromDescription,
+  nutrientsFor,
+  totalNutrients,
+  type MealItem,
+  type Nutrients,
+} from './meals.js';
+import { PORTIONS } from './portions.js';
+import {
+  DayQuery,
+  Daily,
+  Food,
+  FoodSearchQuery,
+  FoodSearchResult,
+  Meal,
+  MealCreateBody,
+  MealList,
+  MealListQuery,
+  MealParams,
+  MealType,
+  MealUpdateBody,
+  WaterBody,
+  WaterDay,
+  WaterEntry,
+} from './schemas.js';
+import {
+  MEAL_TYPES,
+  type MealRow,
+  type MealType as MealTypeValue,
+  type NutritionStore,
+  type WaterRow,
+} from './store.js';
+import { dailyTargets, missingInputs, type ActivityLevel, type TargetInputs } from './targets.js';
+
+export const SOURCE = 'USDA National Nutrient Database for Standard Reference, Release 28 (public domain)';
+
+const WATER_ML = { mL: 1, L: 1000, '[foz_us]': 29.5735295625, cup: 236.5882365 } as const;
+
+export function presentFood(food: FoodData) {
+  const portions = Object.entries(PORTIONS[food.ndb_no] ?? {}).flatMap(([kind, value]) => {
+    if (typeof value === 'number') return [{ label: `1 ${kind}`, grams: value }];
+    if (kind === 'serving' && value && typeof value === 'object' && 'label' in value) {
+      return [{ label: String(value.label), grams: Number(value.grams) }];
+    }
+    return [];
+  });
+  return {
+    ndb_no: food.ndb_no,
+    description: food.description,
+    food_group: food.food_group,
+    per_100g: nutrientsFor(food, 100),
+    portions,
+  };
+}
+
+export function presentMeal(table: FoodTable, row: MealRow) {
+  const counted: Nutrients[] = [];
+  const items = row.items.map((item) => {
+    const food = item.ndb_no ? table.get(item.ndb_no) : undefined;
+    const nutrients =
+      food && item.grams !== null && item.status === 'matched' ? nutrientsFor(food, item.grams) : null;
+    if (nutrients) counted.push(nutrients);
+    return {
+      id: item.id,
+      text: item.text,
+      quantity: item.quantity,
+      unit: item.unit,
+      size: item.size,
+      status: item.status,
+      food: food ? { ndb_no: food.ndb_no, description: food.description, food_group: food.food_group } : null,
+      grams: item.grams,
+      portion: item.portion,
+      match: item.match,
+      alternatives: item.alternatives,
+      problem: item.problem,
+      nutrients,
+    };
+  });
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    meal_type: row.meal_type,
+    eaten_at: row.eaten_at.toISOString(),
+    items,
+    unresolved: row.items
+      .filter((i) => i.status !== 'matched')
+      .map((i) => ({ item_id: i.id, text: i.text, status: i.status, problem: i.problem ?? '' })),
+    nutrients: totalNutrients(counted),
+    source: SOURCE,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+const presentWater = (row: WaterRow) => ({
+  id: row.id,
+  amount: { value: Number(row.amount_ml), unit: 'mL' as const },
+  logged_at: row.logged_at.toISOString(),
+});
+
+/** "Breakfast" names its own type; anything else is left for the person to say. */
+function mealTypeFromName(name: string): MealTypeValue | null {
+  const word = name.trim().toLowerCase();
+  return (MEAL_TYPES as readonly string[]).includes(word) ? (word as MealTypeValue) : null;
+}
+
+function encodeCursor(row: MealRow): string {
+  return Buffer.from(JSON.stringify({ t: row.eaten_at.toISOString(), id: row.id })).toString('base64url');
+}
+function decodeCursor(text: string): { eaten_at: string; id: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      id?: unknown;
+    };
+    if (
+      typeof parsed.t === 'string' &&
+      !Number.isNaN(Date.parse(parsed.t)) &&
+      typeof parsed.id === 'string' &&
+      /^[0-9a-f-]{36}$/i.test(parsed.id)
+    ) {
+      return { eaten_at: parsed.t, id: parsed.id };
+    }
+  } catch {
+    // fall through
+  }
+  throw validationError('cursor is not one this list gave out', [
+    { field: 'cursor', problem: 'is not valid: pass next_cursor from the previous page unchanged' },
+  ]);
+}
+
+function checkParts(items: MealItem[]): void {
+  if (items.length === 0) {
+    throw validationError('description names no food', [{ field: 'description', problem: 'names no food' }]);
+  }
+  if (items.length > MAX_PARTS) {
+    throw validationError(`description has more than ${MAX_PARTS} parts`, [
+      { field: 'description', problem: `has ${items.length} parts; at most ${MAX_PARTS} per meal` },
+    ]);
+  }
+}
+
+function dayOf(query: { date?: string; timezone?: string }) {
+  const timezone = query.timezone ?? 'UTC';
+  if (!isTimeZone(timezone)) {
+    throw validationError(`timezone "${timezone}" is not an IANA time zone`, [
+      { field: 'timezone', problem: 'is not an IANA time zone such as Europe/Paris' },
+    ]);
+  }
+  const date = query.date ?? today(timezone);
+  if (!isRealDate(date)) {
+    throw validationError('date is not a real date', [{ field: 'date', problem: 'is not a real date' }]);
+  }
+  return { date, timezone, ...dayRange(date, timezone) };
+}
+
+interface ProfileView {
+  age: number | null;
+  sex: TargetInputs['sex'];
+  height: { value_cm: number } | null;
+  weight: { value_kg: number } | null;
+}
+
+export function registerNutritionRoutes(
+  root: FastifyInstance,
+  ctx: ServiceContext,
+  store: NutritionStore,
+  table: FoodTable,
+): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['meals'];
+
+  async function ownMeal(request: FastifyRequest, id: string): Promise<MealRow> {
+    const row = await store.findMeal(principalOf(request).userId, id);
+    if (!row) throw notFound('No such meal');
+    return row;
+  }
+
+  app.get(
+    '/api/v1/meals/types',
+    {
+      schema: {
+        tags,
+        summary: 'Meal types',
+        response: { 200: Type.Object({ items: Type.Array(MealType) }) },
+      },
+    },
+    async () => ({ items: [...MEAL_TYPES] }),
+  );
+
+  app.post(
+    '/api/v1/meals',
+    {
+      schema: {
+        tags,
+        summary: 'Log a meal from a description',
+        description:
+          'The description ("2 eggs and toast", "200 g chicken breast") is split into foods with amounts, matched ' +
+          'against USDA SR28, and the nutrients computed. Parts that match no food, or whose amount is unknown, are ' +
+          'listed in `unresolved`; correct them with PATCH.',
+        body: MealCreateBody,
+        response: { 201: Meal, ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const items = itemsFromDescription(table, body.description);
+      checkParts(items);
+      const row = await store.insertMeal(principalOf(request).userId, {
+        name: body.name.trim(),
+        description: body.description,
+        meal_type: body.meal_type ?? mealTypeFromName(body.name),
+        eaten_at: body.eaten_at ? new Date(body.eaten_at) : new Date(),
+        items,
+      });
+      return reply.status(201).send(presentMeal(table, row));
+    },
+  );
+
+  app.get(
+    '/api/v1/meals',
+    {
+      schema: {
+        tags,
+        summary: 'My meals, newest first',
+        querystring: MealListQuery,
+        response: { 200: MealList, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const limit = q.limit ?? 20;
+      const rows = await store.listMeals(principalOf(request).userId, {
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        limit: limit + 1,
+        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+      });
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((row) => presentMeal(table, row)),
+        next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/meals/:meal_id',
+    {
+      schema: {
+        tags,
+        summary: 'One meal',
+        params: MealParams,
+        response: { 200: Meal, ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => presentMeal(table, await ownMeal(request, request.params.meal_id)),
+  );
+
+  app.patch(
+    '/api/v1/meals/:meal_id',
+    {
+      schema: {
+        tags,
+        summary: 'Correct a meal',
+        description:
+          'Rename it, change its type or time, or correct items: choose another food (ndb_no from food search), ' +
+          'set the grams, or remove an item.',
+        params: MealParams,
+        body: MealUpdateBody,
+        response: { 200: Meal, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const userId = principalOf(request).userId;
+      const current = await ownMeal(request, request.params.meal_id);
+      const body = request.body;
+      let items = current.items;
+      if (body.corrections) {
+        const result = applyCorrections(table, items, body.corrections);
+        if (result.problems.length > 0) {
+          throw validationError(
+            `Invalid body: ${result.problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`,
+            result.problems,
+          );
+        }
+        items = result.items;
+      }
+      const row = await store.updateMeal(userId, current.id, {
+        name: body.name?.trim() ?? current.name,
+        meal_type: body.meal_type === undefined ? current.meal_type : body.meal_type,
+        eaten_at: body.eaten_at ? new Date(body.eaten_at) : current.eaten_at,
+        items,
+      });
+      if (!row) throw notFound('No such meal');
+      return presentMeal(table, row);
+    },
+  );
+
+  app.delete(
+    '/api/v1/meals/:meal_id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a meal',
+        params: MealParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await store.deleteMeal(principalOf(request).userId, request.params.meal_id))) {
+        throw notFound('No such meal');
+      }
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/foods',
+    {
+      schema: {
+        tags: ['foods'],
+        summary: 'Search the USDA SR28 foods',
+        querystring: FoodSearchQuery,
+        response: { 200: FoodSearchResult, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => ({
+      items: searchFoods(table, request.query.q, request.query.limit ?? 10).map((c) => ({
+        score: Math.round(c.score * 100) / 100,
+        food: presentFood(c.food),
+      })),
+      source: SOURCE,
+    }),
+  );
+
+  app.get(
+    '/api/v1/foods/:ndb_no',
+    {
+      schema: {
+        tags: ['foods'],
+        summary: 'One food, per 100 g',
+        params: Type.Object({ ndb_no: Type.String({ pattern: '^[0-9]{5}$' }) }),
+        response: { 200: Food, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const food = table.get(request.params.ndb_no);
+      if (!food) throw notFound('No such food in USDA SR28');
+      return presentFood(food);
+    },
+  );
+
+  app.get(
+    '/api/v1/nutrition/daily',
+    {
+      schema: {
+        tags: ['summary'],
+        summary: 'One day: nutrient totals, water and targets from my profile',
+        description:
+          'Energy target by Mifflin-St Jeor (Am J Clin Nutr 1990;51:241-7) × activity factor (activity_level, ' +
+          'default sedentary); macro ranges from the IOM 2005 AMDR. Needs weight, height, date of birth and sex in ' +
+          'the profile; otherwise targets is null and targets_missing names the fields.',
+        querystring: DayQuery,
+        response: { 200: Daily, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const userId = principalOf(request).userId;
+      const day = dayOf(request.query);
+      const rows = await store.listMeals(userId, { from: day.from, to: day.to, limit: 1000 });
+      const counted: Nutrients[] = [];
+      let unresolved = 0;
+      for (const row of rows) {
+        for (const item of row.items) {
+          const food = item.ndb_no ? table.get(item.ndb_no) : undefined;
+          if (food && item.grams !== null && item.status === 'matched')
+            counted.push(nutrientsFor(food, item.grams));
+          else unresolved += 1;
+        }
+      }
+      const water = await store.listWater(userId, day.from, day.to);
+      const profile = await ctx.clients.onBehalfOf(request)<ProfileView>('user-profile', {
+        method: 'GET',
+        path: '/api/v1/profile',
+      });
+      const inputs: TargetInputs =
+        profile.status === 200
+          ? {
+              age: profile.body.age,
+              sex: profile.body.sex,
+              height_cm: profile.body.height?.value_cm ?? null,
+              weight_kg: profile.body.weight?.value_kg ?? null,
+            }
+          : { age: null, sex: null, height_cm: null, weight_kg: null };
+      const activity: ActivityLevel = request.query.activity_level ?? 'sedentary';
+      return {
+        date: day.date,
+        timezone: day.timezone,
+        meals: rows.length,
+        unresolved_items: unresolved,
+        nutrients: totalNutrients(counted),
+        water: { value: Math.round(water.reduce((s, w) => s + Number(w.amount_ml), 0)), unit: 'mL' as const },
+        targets: dailyTargets(inputs, activity),
+        targets_missing: profile.status === 200 ? missingInputs(inputs) : ['profile'],
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/water',
+    {
+      schema: {
+        tags: ['water'],
+        summary: 'Log water drunk',
+        body: WaterBody,
+        response: { 201: WaterEntry, ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const { amount, logged_at } = request.body;
+      const ml = Math.round(amount.value * WATER_ML[amount.unit] * 10) / 10;
+      const row = await store.insertWater(
+        principalOf(request).userId,
+        ml,
+        logged_at ? new Date(logged_at) : new Date(),
+      );
+      return reply.status(201).send(presentWater(row));
+    },
+  );
+
+  app.get(
+    '/api/v1/water',
+    {
+      schema: {
+        tags: ['water'],
+        summary: 'Water drunk on one day',
+        querystring: DayQuery,
+        response: { 200: WaterDay, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const day = dayOf(request.query);
+      const rows = await store.listWater(principalOf(request).userId, day.from, day.to);
+      return {
+        date: day.date,
+        timezone: day.timezone,
+        total: { value: Math.round(rows.reduce((s, w) => s + Number(w.amount_ml), 0)), unit: 'mL' as const },
+        items: rows.map(presentWater),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/water/:water_id',
+    {
+      schema: {
+        tags: ['water'],
+        summary: 'Delete a water entry',
+        params: Type.Object({ water_id: Type.String({ format: 'uuid' }) }),
+        response: { 204: Type.Null(), ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await store.deleteWater(principalOf(request).userId, request.params.water_id))) {
+        throw notFound('No such water entry');
+      }
+      return reply.status(204).send(null);
+    },
+  );
+}
+
+export { presentWater };
