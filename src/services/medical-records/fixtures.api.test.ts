@@ -1,13 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  registerAndLogin,
-  startTestApp,
-  type SignedIn,
-  type TestApp,
-} from '../../test-support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, registerAndLogin, useTestApp, type SignedIn } from '../../test-support/harness.js';
 
 /** The shared fixtures (../shared/fixtures from the repository root); absent outside this workspace. */
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
@@ -39,13 +33,7 @@ interface Report {
   }[];
 }
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function importFile(user: SignedIn, path: string): Promise<Report> {
   const res = await t.app.inject({

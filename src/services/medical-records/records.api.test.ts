@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  errorCode,
-  registerAndLogin,
-  startTestApp,
-  type TestApp,
-} from '../../test-support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, errorCode, registerAndLogin, useTestApp } from '../../test-support/harness.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`./test-fixtures/${name}`, import.meta.url), 'utf8')) as Record<
@@ -14,13 +8,7 @@ const fixture = (name: string) =>
     unknown
   >;
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const base = '/medical-records/api/v1';
 const importFhir = (token: string, payload: unknown, query = '') =>
