@@ -61,3 +61,16 @@ export function today(tz: string, now = new Date()): string {
     day: '2-digit',
   }).format(now);
 }
+
+/** `date` (YYYY-MM-DD) plus `n` calendar days. */
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The Monday on or before `date`. */
+export function mondayOf(date: string): string {
+  const dow = new Date(`${date}T00:00:00Z`).getUTCDay(); // 0 = Sunday
+  return addDays(date, -((dow + 6) % 7));
+}

@@ -193,3 +193,154 @@ describe('foods, water and daily totals', () => {
     expect((await api(user.accessToken, 'GET', '/nutrition/api/v1/meals')).json().items).toEqual([]);
   });
 });
+
+describe('weekly totals', () => {
+  const weekly = (token: string, query: string) =>
+    api(token, 'GET', `/nutrition/api/v1/nutrition/weekly${query}`);
+  const meal = (token: string, description: string, eaten_at: string) =>
+    api(token, 'POST', '/nutrition/api/v1/meals', { name: 'Meal', description, eaten_at });
+
+  it('totals each local day and averages over the logged days', async () => {
+    const alice = await registerAndLogin(t.app);
+    const bob = await registerAndLogin(t.app);
+    const oats = (await api(alice.accessToken, 'GET', '/nutrition/api/v1/foods/20038')).json();
+    expect(oats.per_100g.energy).toEqual({ value: 389, unit: 'kcal' });
+    // Monday 2025-03-03 in Paris (UTC+1): 00:30 local is still Sunday in UTC.
+    await meal(alice.accessToken, '100 g oats', '2025-03-02T23:30:00Z');
+    await meal(alice.accessToken, '100 g oats', '2025-03-03T08:00:00+01:00');
+    // Wednesday, late evening local time (already Wednesday 22:30 UTC).
+    await meal(alice.accessToken, '200 g oats', '2025-03-05T23:30:00+01:00');
+    // Monday 2025-03-10 00:30 local: the next week.
+    await meal(alice.accessToken, '100 g oats', '2025-03-09T23:30:00Z');
+    // Sunday 2025-03-02 local: the week before.
+    await meal(alice.accessToken, '100 g oats', '2025-03-02T22:30:00Z');
+    await api(alice.accessToken, 'POST', '/nutrition/api/v1/water', {
+      amount: { value: 500, unit: 'mL' },
+      logged_at: '2025-03-04T10:00:00+01:00',
+    });
+    // Bob's meal on a day of the same week is not Alice's.
+    await meal(bob.accessToken, '300 g oats', '2025-03-04T12:00:00+01:00');
+
+    const res = await weekly(alice.accessToken, '?week_start=2025-03-03&timezone=Europe/Paris');
+    expect(res.statusCode).toBe(200);
+    const week = res.json();
+    expect(week).toMatchObject({
+      week_start: '2025-03-03',
+      week_end: '2025-03-09',
+      timezone: 'Europe/Paris',
+      days_logged: 2,
+      days_not_logged: ['2025-03-04', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'],
+      targets: null,
+      targets_missing: ['weight', 'height', 'date_of_birth', 'sex'],
+    });
+    expect(week.days.map((d: { date: string }) => d.date)).toEqual([
+      '2025-03-03',
+      '2025-03-04',
+      '2025-03-05',
+      '2025-03-06',
+      '2025-03-07',
+      '2025-03-08',
+      '2025-03-09',
+    ]);
+    expect(week.days.map((d: { meals: number }) => d.meals)).toEqual([2, 0, 1, 0, 0, 0, 0]);
+    expect(week.days.map((d: { logged: boolean }) => d.logged)).toEqual([
+      true,
+      false,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(
+      week.days.map((d: { nutrients: { energy: { value: number } } }) => d.nutrients.energy.value),
+    ).toEqual([778, 0, 778, 0, 0, 0, 0]);
+    expect(week.days[1].water).toEqual({ value: 500, unit: 'mL' });
+    expect(week.total.meals).toBe(3);
+    expect(week.total.nutrients.energy).toEqual({ value: 1556, unit: 'kcal', complete: true });
+    expect(week.total.water).toEqual({ value: 500, unit: 'mL' });
+    expect(week.average_per_logged_day.over_days).toBe(2);
+    expect(week.average_per_logged_day.meals).toBe(1.5);
+    expect(week.average_per_logged_day.nutrients.energy).toEqual({
+      value: 778,
+      unit: 'kcal',
+      complete: true,
+    });
+    expect(week.average_per_logged_day.water).toEqual({ value: 500, unit: 'mL', over_days: 1 });
+    const protein100 = oats.per_100g.protein.value as number;
+    expect(week.total.nutrients.protein.value).toBeCloseTo(protein100 * 4, 2);
+    expect(week.average_per_logged_day.nutrients.protein.value).toBeCloseTo(protein100 * 2, 2);
+
+    // Each day is the daily computation.
+    const daily = (
+      await api(
+        alice.accessToken,
+        'GET',
+        '/nutrition/api/v1/nutrition/daily?date=2025-03-05&timezone=Europe/Paris',
+      )
+    ).json();
+    expect(week.days[2]).toEqual({
+      date: '2025-03-05',
+      logged: true,
+      meals: daily.meals,
+      unresolved_items: daily.unresolved_items,
+      nutrients: daily.nutrients,
+      water: daily.water,
+    });
+
+    // Targets come from the profile, as for a day.
+    await api(alice.accessToken, 'PUT', '/user-profile/api/v1/profile', {
+      sex: 'female',
+      date_of_birth: '1990-01-01',
+      height: { value: 165, unit: 'cm' },
+      weight: { value: 60, unit: 'kg' },
+    });
+    const withTargets = (
+      await weekly(alice.accessToken, '?week_start=2025-03-03&timezone=Europe/Paris&activity_level=moderate')
+    ).json();
+    expect(withTargets.targets.energy.activity_factor).toBe(1.55);
+    expect(withTargets.targets_missing).toEqual([]);
+
+    const bobs = (await weekly(bob.accessToken, '?week_start=2025-03-03&timezone=Europe/Paris')).json();
+    expect(bobs.days_logged).toBe(1);
+    expect(bobs.total.nutrients.energy.value).toBe(1167);
+  });
+
+  it('answers an empty week with zeros and no average', async () => {
+    const user = await registerAndLogin(t.app);
+    const res = await weekly(user.accessToken, '?week_start=2024-12-30');
+    expect(res.statusCode).toBe(200);
+    const week = res.json();
+    expect(week).toMatchObject({ week_start: '2024-12-30', week_end: '2025-01-05', timezone: 'UTC' });
+    expect(week.days_logged).toBe(0);
+    expect(week.days_not_logged).toHaveLength(7);
+    expect(week.days.every((d: { logged: boolean; meals: number }) => !d.logged && d.meals === 0)).toBe(true);
+    expect(week.total.nutrients.energy).toEqual({ value: 0, unit: 'kcal', complete: true });
+    expect(week.total.water).toEqual({ value: 0, unit: 'mL' });
+    expect(week.average_per_logged_day).toBeNull();
+  });
+
+  it('defaults to the Monday of the current week', async () => {
+    const user = await registerAndLogin(t.app);
+    const week = (await weekly(user.accessToken, '?timezone=Asia/Tokyo')).json();
+    expect(new Date(`${week.week_start}T00:00:00Z`).getUTCDay()).toBe(1);
+    const todayTokyo = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
+    expect(week.days.map((d: { date: string }) => d.date)).toContain(todayTokyo);
+  });
+
+  it('names the bad parameter', async () => {
+    const user = await registerAndLogin(t.app);
+    const field = async (query: string) => {
+      const res = await weekly(user.accessToken, query);
+      expect(res.statusCode).toBe(400);
+      return res.json().error.details[0].field as string;
+    };
+    expect(await field('?week_start=2025-02-30')).toBe('week_start');
+    expect(await field('?week_start=last-monday')).toBe('week_start');
+    expect(await field('?week_start=2025-03-03&timezone=Mars/Olympus')).toBe('timezone');
+    expect(await field('?activity_level=lazy')).toBe('activity_level');
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/nutrition/api/v1/nutrition/weekly' })).statusCode,
+    ).toBe(401);
+  });
+});

@@ -34,7 +34,7 @@ export type Nutrients = Record<NutrientKey, NutrientAmount>;
 export type NutrientTotals = Record<NutrientKey, { value: number; unit: string; complete: boolean }>;
 
 const DIGITS: Partial<Record<NutrientKey, number>> = { energy: 0, energy_kj: 0 };
-const roundNutrient = (key: NutrientKey, x: number) => {
+export const roundNutrient = (key: NutrientKey, x: number) => {
   const d = DIGITS[key] ?? 2;
   return Math.round(x * 10 ** d) / 10 ** d;
 };

@@ -5,16 +5,18 @@ import { principalOf } from '../../platform/auth/guard.js';
 import { notFound, validationError } from '../../platform/http/errors.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { ServiceContext } from '../../platform/service.js';
-import { dayRange, isRealDate, isTimeZone, today } from './days.js';
-import type { Food as FoodData, FoodTable } from './foods.js';
+import { addDays, dayRange, isRealDate, isTimeZone, mondayOf, today } from './days.js';
+import { NUTRIENTS, type Food as FoodData, type FoodTable } from './foods.js';
 import { searchFoods } from './matcher.js';
 import {
   MAX_PARTS,
   applyCorrections,
   itemsFromDescription,
   nutrientsFor,
+  roundNutrient,
   totalNutrients,
   type MealItem,
+  type NutrientTotals,
   type Nutrients,
 } from './meals.js';
 import { PORTIONS } from './portions.js';
@@ -34,6 +36,8 @@ import {
   WaterBody,
   WaterDay,
   WaterEntry,
+  WeekQuery,
+  Weekly,
 } from './schemas.js';
 import {
   MEAL_TYPES,
@@ -153,18 +157,51 @@ function checkParts(items: MealItem[]): void {
   }
 }
 
-function dayOf(query: { date?: string; timezone?: string }) {
-  const timezone = query.timezone ?? 'UTC';
+function zoneOf(tz: string | undefined): string {
+  const timezone = tz ?? 'UTC';
   if (!isTimeZone(timezone)) {
     throw validationError(`timezone "${timezone}" is not an IANA time zone`, [
       { field: 'timezone', problem: 'is not an IANA time zone such as Europe/Paris' },
     ]);
   }
-  const date = query.date ?? today(timezone);
+  return timezone;
+}
+
+function checkDate(field: string, date: string): void {
   if (!isRealDate(date)) {
-    throw validationError('date is not a real date', [{ field: 'date', problem: 'is not a real date' }]);
+    throw validationError(`${field} is not a real date`, [{ field, problem: 'is not a real date' }]);
   }
+}
+
+function dayOf(query: { date?: string; timezone?: string }) {
+  const timezone = zoneOf(query.timezone);
+  const date = query.date ?? today(timezone);
+  checkDate('date', date);
   return { date, timezone, ...dayRange(date, timezone) };
+}
+
+/** Adds up per-day totals; a nutrient is complete only when it was complete every day. */
+function sumTotals(list: readonly NutrientTotals[]): NutrientTotals {
+  const out = {} as NutrientTotals;
+  for (const n of NUTRIENTS) {
+    out[n.key] = {
+      value: roundNutrient(
+        n.key,
+        list.reduce((s, d) => s + d[n.key].value, 0),
+      ),
+      unit: n.unit,
+      complete: list.every((d) => d[n.key].complete),
+    };
+  }
+  return out;
+}
+
+function averageTotals(total: NutrientTotals, days: number): NutrientTotals {
+  const out = {} as NutrientTotals;
+  for (const n of NUTRIENTS) {
+    out[n.key] = { ...total[n.key], value: roundNutrient(n.key, total[n.key].value / days) };
+  }
+  return out;
 }
 
 interface ProfileView {
@@ -182,6 +219,49 @@ export function registerNutritionRoutes(
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['meals'];
+
+  /** One local day's meal and water totals: the computation behind daily and weekly. */
+  async function dayTotals(userId: string, day: { from: Date; to: Date }) {
+    const rows = await store.listMeals(userId, { from: day.from, to: day.to, limit: 1000 });
+    const counted: Nutrients[] = [];
+    let unresolved = 0;
+    for (const row of rows) {
+      for (const item of row.items) {
+        const food = item.ndb_no ? table.get(item.ndb_no) : undefined;
+        if (food && item.grams !== null && item.status === 'matched')
+          counted.push(nutrientsFor(food, item.grams));
+        else unresolved += 1;
+      }
+    }
+    const water = await store.listWater(userId, day.from, day.to);
+    return {
+      meals: rows.length,
+      unresolved_items: unresolved,
+      nutrients: totalNutrients(counted),
+      water: { value: Math.round(water.reduce((s, w) => s + Number(w.amount_ml), 0)), unit: 'mL' as const },
+    };
+  }
+
+  /** Daily targets from the caller's profile, or which profile fields they need. */
+  async function targetsFor(request: FastifyRequest, activity: ActivityLevel) {
+    const profile = await ctx.clients.onBehalfOf(request)<ProfileView>('user-profile', {
+      method: 'GET',
+      path: '/api/v1/profile',
+    });
+    const inputs: TargetInputs =
+      profile.status === 200
+        ? {
+            age: profile.body.age,
+            sex: profile.body.sex,
+            height_cm: profile.body.height?.value_cm ?? null,
+            weight_kg: profile.body.weight?.value_kg ?? null,
+          }
+        : { age: null, sex: null, height_cm: null, weight_kg: null };
+    return {
+      targets: dailyTargets(inputs, activity),
+      targets_missing: profile.status === 200 ? missingInputs(inputs) : ['profile'],
+    };
+  }
 
   async function ownMeal(request: FastifyRequest, id: string): Promise<MealRow> {
     const row = await store.findMeal(principalOf(request).userId, id);
@@ -381,41 +461,71 @@ export function registerNutritionRoutes(
     async (request) => {
       const userId = principalOf(request).userId;
       const day = dayOf(request.query);
-      const rows = await store.listMeals(userId, { from: day.from, to: day.to, limit: 1000 });
-      const counted: Nutrients[] = [];
-      let unresolved = 0;
-      for (const row of rows) {
-        for (const item of row.items) {
-          const food = item.ndb_no ? table.get(item.ndb_no) : undefined;
-          if (food && item.grams !== null && item.status === 'matched')
-            counted.push(nutrientsFor(food, item.grams));
-          else unresolved += 1;
-        }
+      const totals = await dayTotals(userId, day);
+      const t = await targetsFor(request, request.query.activity_level ?? 'sedentary');
+      return { date: day.date, timezone: day.timezone, ...totals, ...t };
+    },
+  );
+
+  app.get(
+    '/api/v1/nutrition/weekly',
+    {
+      schema: {
+        tags: ['summary'],
+        summary:
+          'Seven local days: per-day totals, the week total and the average per logged day, with targets',
+        description:
+          'week_start (default: the Monday of the current week in timezone) and the 6 days after it. Each day is ' +
+          'computed as GET /nutrition/daily; days with no meals have logged=false and are left out of the averages ' +
+          '(days_logged says over how many days they are). Water is averaged over the days with water logged. ' +
+          'Targets are daily targets, so the averages compare with them directly.',
+        querystring: WeekQuery,
+        response: { 200: Weekly, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const userId = principalOf(request).userId;
+      const timezone = zoneOf(request.query.timezone);
+      const weekStart = request.query.week_start ?? mondayOf(today(timezone));
+      checkDate('week_start', weekStart);
+      const days = [];
+      for (let i = 0; i < 7; i++) {
+        const date = addDays(weekStart, i);
+        const totals = await dayTotals(userId, dayOf({ date, timezone }));
+        days.push({ date, logged: totals.meals > 0, ...totals });
       }
-      const water = await store.listWater(userId, day.from, day.to);
-      const profile = await ctx.clients.onBehalfOf(request)<ProfileView>('user-profile', {
-        method: 'GET',
-        path: '/api/v1/profile',
-      });
-      const inputs: TargetInputs =
-        profile.status === 200
-          ? {
-              age: profile.body.age,
-              sex: profile.body.sex,
-              height_cm: profile.body.height?.value_cm ?? null,
-              weight_kg: profile.body.weight?.value_kg ?? null,
-            }
-          : { age: null, sex: null, height_cm: null, weight_kg: null };
-      const activity: ActivityLevel = request.query.activity_level ?? 'sedentary';
+      const t = await targetsFor(request, request.query.activity_level ?? 'sedentary');
+      const logged = days.filter((d) => d.logged);
+      const watered = days.filter((d) => d.water.value > 0);
+      const total = sumTotals(days.map((d) => d.nutrients));
+      const weekWater = days.reduce((s, d) => s + d.water.value, 0);
       return {
-        date: day.date,
-        timezone: day.timezone,
-        meals: rows.length,
-        unresolved_items: unresolved,
-        nutrients: totalNutrients(counted),
-        water: { value: Math.round(water.reduce((s, w) => s + Number(w.amount_ml), 0)), unit: 'mL' as const },
-        targets: dailyTargets(inputs, activity),
-        targets_missing: profile.status === 200 ? missingInputs(inputs) : ['profile'],
+        week_start: weekStart,
+        week_end: addDays(weekStart, 6),
+        timezone,
+        days_logged: logged.length,
+        days_not_logged: days.filter((d) => !d.logged).map((d) => d.date),
+        days,
+        total: {
+          meals: days.reduce((s, d) => s + d.meals, 0),
+          unresolved_items: days.reduce((s, d) => s + d.unresolved_items, 0),
+          nutrients: total,
+          water: { value: weekWater, unit: 'mL' as const },
+        },
+        average_per_logged_day:
+          logged.length === 0
+            ? null
+            : {
+                over_days: logged.length,
+                meals: Math.round((logged.reduce((s, d) => s + d.meals, 0) / logged.length) * 100) / 100,
+                nutrients: averageTotals(total, logged.length),
+                water: {
+                  value: watered.length === 0 ? 0 : Math.round(weekWater / watered.length),
+                  unit: 'mL' as const,
+                  over_days: watered.length,
+                },
+              },
+        ...t,
       };
     },
   );

@@ -151,6 +151,27 @@ const RangeSchema = Type.Object({
   unit: Type.String(),
 });
 
+const Targets = Type.Union([
+  Type.Object({
+    energy: Type.Object({
+      value: Type.Number(),
+      unit: Type.String(),
+      resting: Type.Number(),
+      activity_level: Type.String(),
+      activity_factor: Type.Number(),
+    }),
+    protein: RangeSchema,
+    fat: RangeSchema,
+    carbohydrate: RangeSchema,
+    fiber: RangeSchema,
+    saturated_fat: RangeSchema,
+    sodium: RangeSchema,
+    method: Type.String(),
+    notes: Type.Array(Type.String()),
+  }),
+  Type.Null(),
+]);
+
 export const Daily = Type.Object({
   date: Type.String({ format: 'date' }),
   timezone: Type.String(),
@@ -158,26 +179,7 @@ export const Daily = Type.Object({
   unresolved_items: Type.Integer(),
   nutrients: TotalMap,
   water: Type.Object({ value: Type.Number(), unit: Type.Literal('mL') }),
-  targets: Type.Union([
-    Type.Object({
-      energy: Type.Object({
-        value: Type.Number(),
-        unit: Type.String(),
-        resting: Type.Number(),
-        activity_level: Type.String(),
-        activity_factor: Type.Number(),
-      }),
-      protein: RangeSchema,
-      fat: RangeSchema,
-      carbohydrate: RangeSchema,
-      fiber: RangeSchema,
-      saturated_fat: RangeSchema,
-      sodium: RangeSchema,
-      method: Type.String(),
-      notes: Type.Array(Type.String()),
-    }),
-    Type.Null(),
-  ]),
+  targets: Targets,
   targets_missing: Type.Array(Type.String(), { description: 'Profile fields needed for targets' }),
 });
 
@@ -207,4 +209,55 @@ export const WaterDay = Type.Object({
   timezone: Type.String(),
   total: Type.Object({ value: Type.Number(), unit: Type.Literal('mL') }),
   items: Type.Array(WaterEntry),
+});
+
+export const WeekQuery = Type.Object(
+  {
+    week_start: Type.Optional(
+      Type.String({ format: 'date', description: 'First local day; default this Monday' }),
+    ),
+    timezone: Type.Optional(Type.String({ maxLength: 64 })),
+    activity_level: Type.Optional(ActivityLevel),
+  },
+  Strict,
+);
+
+const Water = Type.Object({ value: Type.Number(), unit: Type.Literal('mL') });
+
+export const Weekly = Type.Object({
+  week_start: Type.String({ format: 'date' }),
+  week_end: Type.String({ format: 'date' }),
+  timezone: Type.String(),
+  days_logged: Type.Integer({ description: 'Days with at least one meal' }),
+  days_not_logged: Type.Array(Type.String({ format: 'date' })),
+  days: Type.Array(
+    Type.Object({
+      date: Type.String({ format: 'date' }),
+      logged: Type.Boolean({ description: 'false when no meal was logged that day' }),
+      meals: Type.Integer(),
+      unresolved_items: Type.Integer(),
+      nutrients: TotalMap,
+      water: Water,
+    }),
+  ),
+  total: Type.Object({
+    meals: Type.Integer(),
+    unresolved_items: Type.Integer(),
+    nutrients: TotalMap,
+    water: Water,
+  }),
+  average_per_logged_day: Type.Union(
+    [
+      Type.Object({
+        over_days: Type.Integer(),
+        meals: Type.Number(),
+        nutrients: TotalMap,
+        water: Type.Object({ value: Type.Number(), unit: Type.Literal('mL'), over_days: Type.Integer() }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'Null when no day of the week has a meal' },
+  ),
+  targets: Targets,
+  targets_missing: Type.Array(Type.String()),
 });
