@@ -17,7 +17,7 @@ import { checkPassword } from './password-policy.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import { AuthStore, type SessionRow, type UserRow } from './store.js';
 import { LoginThrottle } from './throttle.js';
-import { newBackupCodes, newTotpSecret, normaliseBackupCode, otpauthUri, verifyTotp } from './totp.js';
+import { hashBackupCode, newBackupCodes, newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 export const RESET_TOKEN_TTL_SECONDS = 30 * 60;
 export const VERIFY_TOKEN_TTL_SECONDS = 24 * 60 * 60;
@@ -380,16 +380,10 @@ export class Accounts {
     const step = await verifyTotp(this.mfaCipher.open(user.mfa_secret_sealed), code);
     if (step === undefined)
       throw new AppError(400, 'invalid_mfa_code', 'The code is not valid', { field: 'code' });
-    const codes = newBackupCodes();
-    await this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx) => {
       await this.store.enableMfa(tx, user.id, step);
-      await this.store.replaceBackupCodes(
-        tx,
-        user.id,
-        codes.map((c) => sha256(normaliseBackupCode(c))),
-      );
+      return this.issueBackupCodes(tx, user.id);
     });
-    return codes;
   }
 
   async regenerateBackupCodes(principal: Principal, code: string): Promise<string[]> {
@@ -398,14 +392,13 @@ export class Accounts {
     if (!(await this.checkSecondFactor(user, code))) {
       throw new AppError(400, 'invalid_mfa_code', 'The code is not valid', { field: 'code' });
     }
+    return this.store.transaction((tx) => this.issueBackupCodes(tx, user.id));
+  }
+
+  /** New backup codes replace the old ones; only their hashes are kept, the codes are shown once. */
+  private async issueBackupCodes(tx: Queryable, userId: string): Promise<string[]> {
     const codes = newBackupCodes();
-    await this.store.transaction((tx) =>
-      this.store.replaceBackupCodes(
-        tx,
-        user.id,
-        codes.map((c) => sha256(normaliseBackupCode(c))),
-      ),
-    );
+    await this.store.replaceBackupCodes(tx, userId, codes.map(hashBackupCode));
     return codes;
   }
 
@@ -441,7 +434,7 @@ export class Accounts {
       );
       return step !== undefined && (await this.store.consumeTimeStep(user.id, step));
     }
-    return this.store.consumeBackupCode(user.id, sha256(normaliseBackupCode(code)));
+    return this.store.consumeBackupCode(user.id, hashBackupCode(code));
   }
 
   async setRole(actor: Principal, userId: string, role: Role): Promise<UserRow> {

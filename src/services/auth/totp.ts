@@ -1,5 +1,6 @@
 import { generate, generateSecret, generateURI, verify } from 'otplib';
 import { randomBytes } from 'node:crypto';
+import { sha256 } from '../../platform/crypto.js';
 
 export const TOTP_ISSUER = 'Personal Health Assistant';
 
@@ -48,4 +49,9 @@ export function newBackupCodes(count = 10): string[] {
 
 export function normaliseBackupCode(code: string): string {
   return code.trim().toLowerCase().replace(/\s+/g, '');
+}
+
+/** Backup codes are stored only as the SHA-256 of their normalised form (they carry ~50 random bits). */
+export function hashBackupCode(code: string): string {
+  return sha256(normaliseBackupCode(code));
 }
