@@ -43,6 +43,38 @@ function FieldText({ id, hint, error }: { id: string; hint?: ReactNode; error?: 
   );
 }
 
+/** What every labelled control gets: its id, name, and the links to its hint and error. */
+interface ControlAttributes {
+  id: string;
+  name: string;
+  'aria-invalid': true | undefined;
+  'aria-describedby': string | undefined;
+}
+
+/** The label, hint and error around one control. */
+function LabelledField({
+  form,
+  name,
+  label,
+  hint,
+  error,
+  control,
+}: FieldProps & { control: (attributes: ControlAttributes) => ReactNode }) {
+  const id = fieldId(form, name);
+  return (
+    <div className={`field${error ? ' field--invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <FieldText id={id} hint={hint} error={error} />
+      {control({
+        id,
+        name,
+        'aria-invalid': error ? true : undefined,
+        'aria-describedby': describedBy(id, hint, error),
+      })}
+    </div>
+  );
+}
+
 export function TextField({
   form,
   name,
@@ -51,19 +83,11 @@ export function TextField({
   error,
   ...input
 }: FieldProps & Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'id' | 'form'>) {
-  const id = fieldId(form, name);
   return (
-    <div className={`field${error ? ' field--invalid' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      <FieldText id={id} hint={hint} error={error} />
-      <input
-        id={id}
-        name={name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...input}
-      />
-    </div>
+    <LabelledField
+      {...{ form, name, label, hint, error }}
+      control={(attributes) => <input {...attributes} {...input} />}
+    />
   );
 }
 
@@ -79,21 +103,15 @@ export function SelectField({
     SelectHTMLAttributes<HTMLSelectElement>,
     'name' | 'id' | 'form'
   >) {
-  const id = fieldId(form, name);
   return (
-    <div className={`field${error ? ' field--invalid' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      <FieldText id={id} hint={hint} error={error} />
-      <select
-        id={id}
-        name={name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...select}
-      >
-        {children}
-      </select>
-    </div>
+    <LabelledField
+      {...{ form, name, label, hint, error }}
+      control={(attributes) => (
+        <select {...attributes} {...select}>
+          {children}
+        </select>
+      )}
+    />
   );
 }
 
@@ -105,20 +123,11 @@ export function TextAreaField({
   error,
   ...textarea
 }: FieldProps & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'name' | 'id' | 'form'>) {
-  const id = fieldId(form, name);
   return (
-    <div className={`field${error ? ' field--invalid' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      <FieldText id={id} hint={hint} error={error} />
-      <textarea
-        id={id}
-        name={name}
-        rows={3}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...textarea}
-      />
-    </div>
+    <LabelledField
+      {...{ form, name, label, hint, error }}
+      control={(attributes) => <textarea rows={3} {...attributes} {...textarea} />}
+    />
   );
 }
 
