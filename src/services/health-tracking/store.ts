@@ -174,38 +174,6 @@ export class HealthStore {
     });
   }
 
-  // ---- idempotency -------------------------------------------------------------------------------
-
-  async idempotentReply(
-    tx: Queryable,
-    userId: string,
-    key: string,
-  ): Promise<{ fingerprint: string; status: number; body: unknown } | undefined> {
-    await tx.query(
-      `DELETE FROM ${SCHEMA}.idempotency_keys WHERE user_id = $1 AND created_at < now() - interval '24 hours'`,
-      [userId],
-    );
-    const { rows } = await tx.query<{ fingerprint: string; status: number; body: unknown }>(
-      `SELECT fingerprint, status, body FROM ${SCHEMA}.idempotency_keys WHERE user_id = $1 AND key = $2`,
-      [userId, key],
-    );
-    return rows[0];
-  }
-
-  async rememberReply(
-    tx: Queryable,
-    userId: string,
-    key: string,
-    fingerprint: string,
-    status: number,
-    body: unknown,
-  ): Promise<void> {
-    await tx.query(
-      `INSERT INTO ${SCHEMA}.idempotency_keys (user_id, key, fingerprint, status, body) VALUES ($1, $2, $3, $4, $5)`,
-      [userId, key, fingerprint, status, JSON.stringify(body)],
-    );
-  }
-
   // ---- entries -----------------------------------------------------------------------------------
 
   async entry(userId: string, id: string, q: Queryable = this.db): Promise<EntryRow | undefined> {

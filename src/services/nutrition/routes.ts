@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../../platform/auth/guard.js';
 import { notFound, validationError } from '../../platform/http/errors.js';
+import { idempotent, type IdempotencyScope } from '../../platform/http/idempotency.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { ServiceContext } from '../../platform/service.js';
 import { addDays, dayRange, isRealDate, isTimeZone, mondayOf, today } from './days.js';
@@ -46,6 +47,7 @@ import {
   type NutritionStore,
   type WaterRow,
 } from './store.js';
+import { emitNutritionEvent } from './events.js';
 import { dailyTargets, missingInputs, type ActivityLevel, type TargetInputs } from './targets.js';
 
 export const SOURCE = 'USDA National Nutrient Database for Standard Reference, Release 28 (public domain)';
@@ -219,6 +221,10 @@ export function registerNutritionRoutes(
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['meals'];
+  const idempotency = (userId: string): IdempotencyScope => ({
+    schema: 'nutrition',
+    inUserTransaction: (fn) => store.forUser(userId, fn),
+  });
 
   /** One local day's meal and water totals: the computation behind daily and weekly. */
   async function dayTotals(userId: string, day: { from: Date; to: Date }) {
@@ -290,23 +296,31 @@ export function registerNutritionRoutes(
         description:
           'The description ("2 eggs and toast", "200 g chicken breast") is split into foods with amounts, matched ' +
           'against USDA SR28, and the nutrients computed. Parts that match no food, or whose amount is unknown, are ' +
-          'listed in `unresolved`; correct them with PATCH.',
+          'listed in `unresolved`; correct them with PATCH. Honours Idempotency-Key.',
         body: MealCreateBody,
-        response: { 201: Meal, ...errorResponses(400, 401) },
+        response: { 201: Meal, ...errorResponses(400, 401, 422) },
       },
     },
     async (request, reply) => {
       const body = request.body;
+      const userId = principalOf(request).userId;
       const items = itemsFromDescription(table, body.description);
       checkParts(items);
-      const row = await store.insertMeal(principalOf(request).userId, {
-        name: body.name.trim(),
-        description: body.description,
-        meal_type: body.meal_type ?? mealTypeFromName(body.name),
-        eaten_at: body.eaten_at ? new Date(body.eaten_at) : new Date(),
-        items,
+      return idempotent(idempotency(userId), request, reply, userId, async (tx) => {
+        const row = await store.insertMeal(
+          userId,
+          {
+            name: body.name.trim(),
+            description: body.description,
+            meal_type: body.meal_type ?? mealTypeFromName(body.name),
+            eaten_at: body.eaten_at ? new Date(body.eaten_at) : new Date(),
+            items,
+          },
+          tx,
+        );
+        await emitNutritionEvent(tx, userId, 'meal.logged', mealEventData(row));
+        return { status: 201, body: presentMeal(table, row) };
       });
-      return reply.status(201).send(presentMeal(table, row));
     },
   );
 
@@ -379,11 +393,20 @@ export function registerNutritionRoutes(
         }
         items = result.items;
       }
-      const row = await store.updateMeal(userId, current.id, {
-        name: body.name?.trim() ?? current.name,
-        meal_type: body.meal_type === undefined ? current.meal_type : body.meal_type,
-        eaten_at: body.eaten_at ? new Date(body.eaten_at) : current.eaten_at,
-        items,
+      const row = await store.forUser(userId, async (tx) => {
+        const updated = await store.updateMeal(
+          userId,
+          current.id,
+          {
+            name: body.name?.trim() ?? current.name,
+            meal_type: body.meal_type === undefined ? current.meal_type : body.meal_type,
+            eaten_at: body.eaten_at ? new Date(body.eaten_at) : current.eaten_at,
+            items,
+          },
+          tx,
+        );
+        if (updated) await emitNutritionEvent(tx, userId, 'meal.corrected', mealEventData(updated));
+        return updated;
       });
       if (!row) throw notFound('No such meal');
       return presentMeal(table, row);
@@ -401,9 +424,14 @@ export function registerNutritionRoutes(
       },
     },
     async (request, reply) => {
-      if (!(await store.deleteMeal(principalOf(request).userId, request.params.meal_id))) {
-        throw notFound('No such meal');
-      }
+      const userId = principalOf(request).userId;
+      const mealId = request.params.meal_id;
+      const deleted = await store.forUser(userId, async (tx) => {
+        const gone = await store.deleteMeal(userId, mealId, tx);
+        if (gone) await emitNutritionEvent(tx, userId, 'meal.deleted', { meal_id: mealId });
+        return gone;
+      });
+      if (!deleted) throw notFound('No such meal');
       return reply.status(204).send(null);
     },
   );
@@ -536,19 +564,23 @@ export function registerNutritionRoutes(
       schema: {
         tags: ['water'],
         summary: 'Log water drunk',
+        description: 'Honours Idempotency-Key.',
         body: WaterBody,
-        response: { 201: WaterEntry, ...errorResponses(400, 401) },
+        response: { 201: WaterEntry, ...errorResponses(400, 401, 422) },
       },
     },
     async (request, reply) => {
       const { amount, logged_at } = request.body;
+      const userId = principalOf(request).userId;
       const ml = Math.round(amount.value * WATER_ML[amount.unit] * 10) / 10;
-      const row = await store.insertWater(
-        principalOf(request).userId,
-        ml,
-        logged_at ? new Date(logged_at) : new Date(),
-      );
-      return reply.status(201).send(presentWater(row));
+      return idempotent(idempotency(userId), request, reply, userId, async (tx) => {
+        const row = await store.insertWater(userId, ml, logged_at ? new Date(logged_at) : new Date(), tx);
+        await emitNutritionEvent(tx, userId, 'water.logged', {
+          water_id: row.id,
+          logged_at: row.logged_at.toISOString(),
+        });
+        return { status: 201, body: presentWater(row) };
+      });
     },
   );
 
@@ -585,12 +617,22 @@ export function registerNutritionRoutes(
       },
     },
     async (request, reply) => {
-      if (!(await store.deleteWater(principalOf(request).userId, request.params.water_id))) {
-        throw notFound('No such water entry');
-      }
+      const userId = principalOf(request).userId;
+      const waterId = request.params.water_id;
+      const deleted = await store.forUser(userId, async (tx) => {
+        const gone = await store.deleteWater(userId, waterId, tx);
+        if (gone) await emitNutritionEvent(tx, userId, 'water.deleted', { water_id: waterId });
+        return gone;
+      });
+      if (!deleted) throw notFound('No such water entry');
       return reply.status(204).send(null);
     },
   );
 }
 
 export { presentWater };
+
+/** What a meal event carries: ids, type and time, never the description. */
+function mealEventData(row: MealRow): Record<string, unknown> {
+  return { meal_id: row.id, meal_type: row.meal_type, eaten_at: row.eaten_at.toISOString() };
+}

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Db } from '../../platform/db/db.js';
+import type { Db, Queryable } from '../../platform/db/db.js';
 import type { MealItem } from './meals.js';
 
 export const MEAL_TYPES = ['breakfast', 'lunch', 'dinner', 'snack'] as const;
@@ -30,6 +30,14 @@ const COLUMNS = 'id, user_id, name, description, meal_type, eaten_at, items, cre
 export class NutritionStore {
   constructor(private readonly db: Db) {}
 
+  /** One transaction under this user's lock: a change, its event and its Idempotency-Key commit together. */
+  forUser<T>(userId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('nutrition'), hashtext($1))`, [userId]);
+      return fn(tx);
+    });
+  }
+
   async insertMeal(
     userId: string,
     meal: {
@@ -39,8 +47,9 @@ export class NutritionStore {
       eaten_at: Date;
       items: MealItem[];
     },
+    q: Queryable = this.db,
   ): Promise<MealRow> {
-    const { rows } = await this.db.query<MealRow>(
+    const { rows } = await q.query<MealRow>(
       `INSERT INTO nutrition.meals (id, user_id, name, description, meal_type, eaten_at, items)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING ${COLUMNS}`,
       [
@@ -95,8 +104,9 @@ export class NutritionStore {
     userId: string,
     id: string,
     meal: { name: string; meal_type: MealType | null; eaten_at: Date; items: MealItem[] },
+    q: Queryable = this.db,
   ): Promise<MealRow | undefined> {
-    const { rows } = await this.db.query<MealRow>(
+    const { rows } = await q.query<MealRow>(
       `UPDATE nutrition.meals SET name = $3, meal_type = $4, eaten_at = $5, items = $6::jsonb, updated_at = now()
        WHERE user_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [userId, id, meal.name, meal.meal_type, meal.eaten_at, JSON.stringify(meal.items)],
@@ -104,16 +114,21 @@ export class NutritionStore {
     return rows[0];
   }
 
-  async deleteMeal(userId: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.db.query(`DELETE FROM nutrition.meals WHERE user_id = $1 AND id = $2`, [
+  async deleteMeal(userId: string, id: string, q: Queryable = this.db): Promise<boolean> {
+    const { rowCount } = await q.query(`DELETE FROM nutrition.meals WHERE user_id = $1 AND id = $2`, [
       userId,
       id,
     ]);
     return rowCount > 0;
   }
 
-  async insertWater(userId: string, amountMl: number, loggedAt: Date): Promise<WaterRow> {
-    const { rows } = await this.db.query<WaterRow>(
+  async insertWater(
+    userId: string,
+    amountMl: number,
+    loggedAt: Date,
+    q: Queryable = this.db,
+  ): Promise<WaterRow> {
+    const { rows } = await q.query<WaterRow>(
       `INSERT INTO nutrition.water_logs (id, user_id, amount_ml, logged_at) VALUES ($1, $2, $3, $4)
        RETURNING id, amount_ml, logged_at, created_at`,
       [uuidv7(), userId, amountMl, loggedAt],
@@ -130,11 +145,11 @@ export class NutritionStore {
     return rows;
   }
 
-  async deleteWater(userId: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.db.query(
-      `DELETE FROM nutrition.water_logs WHERE user_id = $1 AND id = $2`,
-      [userId, id],
-    );
+  async deleteWater(userId: string, id: string, q: Queryable = this.db): Promise<boolean> {
+    const { rowCount } = await q.query(`DELETE FROM nutrition.water_logs WHERE user_id = $1 AND id = $2`, [
+      userId,
+      id,
+    ]);
     return rowCount > 0;
   }
 
@@ -154,6 +169,7 @@ export class NutritionStore {
     await this.db.transaction(async (tx) => {
       await tx.query(`DELETE FROM nutrition.meals WHERE user_id = $1`, [userId]);
       await tx.query(`DELETE FROM nutrition.water_logs WHERE user_id = $1`, [userId]);
+      await tx.query(`DELETE FROM nutrition.idempotency_keys WHERE user_id = $1`, [userId]);
     });
   }
 }
