@@ -22,6 +22,9 @@ export const METRIC_TYPES = [
   'sleep_duration',
   'body_fat_percentage',
   'active_energy',
+  'heart_rate_variability_sdnn',
+  'heart_rate_variability_rmssd',
+  'walking_running_distance',
 ] as const;
 export type MetricType = (typeof METRIC_TYPES)[number];
 
@@ -70,6 +73,16 @@ const HEART_RATE_RANGE: PlausibleRange = {
     'Data-quality limits: the maximal sinus rate is about 208 - 0.7 x age /min (Tanaka, Monahan & Seals, ' +
     'J Am Coll Cardiol 2001;37:153-156), so 300 /min leaves room for tachyarrhythmias; below 20 /min a ' +
     'living person is in arrest-level bradycardia and the reading is an artefact.',
+};
+
+const HRV_RANGE: PlausibleRange = {
+  min: 0,
+  max: 500,
+  minExclusive: true,
+  source:
+    'Data-quality limits: 24-hour SDNN in healthy adults is about 141 +/- 39 ms and short-term RMSSD ' +
+    'rarely exceeds 200 ms (Task Force of the ESC and NASPE, Circulation 1996;93:1043-1065; Nunan et al., ' +
+    'Pacing Clin Electrophysiol 2010;33:1407-1417); 500 ms leaves room for ectopy-laden recordings.',
 };
 
 /**
@@ -306,6 +319,43 @@ export const CATALOG: readonly MetricDef[] = [
       source:
         'Tour de France riders expend up to about 9,000 kcal a day (Saris et al., Int J Sports Med ' +
         '1989;10 Suppl 1:S26-31); 20,000 kcal per entry leaves room above any recorded day.',
+    },
+  },
+  // SDNN and RMSSD are different statistics of the same beat-to-beat intervals and are not interchangeable
+  // (Task Force of the ESC and NASPE, Circulation 1996;93:1043-1065), so each has its own type: Apple
+  // Watch reports SDNN, Oura reports RMSSD.
+  {
+    type: 'heart_rate_variability_sdnn',
+    name: 'Heart rate variability (SDNN)',
+    kind: 'scalar',
+    canonical: 'ms',
+    units: [{ ucum: 'ms', names: ['ms'] }],
+    range: HRV_RANGE,
+  },
+  {
+    type: 'heart_rate_variability_rmssd',
+    name: 'Heart rate variability (RMSSD)',
+    kind: 'scalar',
+    canonical: 'ms',
+    units: [{ ucum: 'ms', names: ['ms'] }],
+    range: HRV_RANGE,
+  },
+  {
+    type: 'walking_running_distance',
+    name: 'Walking and running distance',
+    kind: 'scalar',
+    canonical: 'm',
+    units: [
+      { ucum: 'm', names: ['m'] },
+      { ucum: 'km', names: ['km'] },
+      { ucum: '[mi_i]', names: ['mi', '[mi_i]'] },
+    ],
+    range: {
+      min: 0,
+      max: 350000,
+      source:
+        'At most one day on foot without a break: the 24-hour running record is about 320 km (IAU ' +
+        '24 Hour World Championships), so 350 km per entry leaves room above any recorded day.',
     },
   },
 ];

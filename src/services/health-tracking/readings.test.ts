@@ -36,6 +36,9 @@ describe('catalogue ranges and reading validation', () => {
       sleep_duration: 7.5,
       body_fat_percentage: 22,
       active_energy: 450,
+      heart_rate_variability_sdnn: 45,
+      heart_rate_variability_rmssd: 38,
+      walking_running_distance: 5200,
     };
     for (const def of CATALOG) {
       expect(def.range.source.length, def.type).toBeGreaterThan(20);

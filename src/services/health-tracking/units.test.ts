@@ -39,6 +39,10 @@ describe('unit conversions (UCUM library)', () => {
     expect(toCanonical('blood_pressure', 16, 'kPa')).toBeCloseTo(120.01, 2);
     expect(toCanonical('sleep_duration', 450, 'min')).toBe(7.5);
     expect(toCanonical('active_energy', 418.4, 'kJ')).toBeCloseTo(100, 10);
+    // 1 international mile = 1609.344 m exactly
+    expect(toCanonical('walking_running_distance', 1, 'mi')).toBeCloseTo(1609.344, 9);
+    expect(toCanonical('walking_running_distance', 5.2, 'km')).toBeCloseTo(5200, 9);
+    expect(resolveUnit(metricDef('heart_rate_variability_sdnn')!, 'ms')?.ucum).toBe('ms');
   });
 
   it("accepts the seed's plain names mapped to UCUM codes", () => {
