@@ -53,10 +53,35 @@ export interface Config {
     /** KAFKA_TLS: unset means TLS exactly when SASL credentials are set. */
     tls?: boolean;
   };
+  /**
+   * Optional language model (OpenAI-compatible) that only improves wording: unset means none, and every
+   * feature still works. Set when OPENAI_API_KEY or OPENAI_BASE_URL is.
+   */
+  ai: {
+    openai?: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number };
+  };
   /** Servers of later phases: only checked by `pha doctor` for now. */
   neo4j: { uri?: string; user?: string; password?: string };
   qdrant: { url?: string; apiKey?: string };
+  /** Epic (SMART on FHIR standalone patient launch) for the medical-records service. */
+  epic: EpicFhirConfig;
 }
+
+export interface EpicFhirConfig {
+  /** EPIC_FHIR_CLIENT_ID: without it the connection answers that Epic is not configured. */
+  clientId?: string;
+  /** EPIC_FHIR_CLIENT_SECRET: set for a confidential client (HTTP Basic at the token endpoint); public clients rely on PKCE. */
+  clientSecret?: string;
+  /** EPIC_FHIR_BASE_URL: the FHIR R4 base; its /.well-known/smart-configuration names the OAuth endpoints. */
+  fhirBaseUrl: string;
+  /** EPIC_FHIR_REDIRECT_URI: the redirect URI registered with Epic (default derived from PUBLIC_URL). */
+  redirectUri?: string;
+  /** EPIC_FHIR_SYNC_INTERVAL_MINUTES: minutes between scheduled syncs of a connection; 0 turns them off. */
+  syncIntervalMinutes: number;
+}
+
+/** Epic's public R4 sandbox (fhir.epic.com): the default FHIR base. */
+export const EPIC_SANDBOX_FHIR_BASE = 'https://fhir.epic.com/interconnect-fhir-oauth/api/FHIR/R4';
 
 export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
@@ -222,12 +247,20 @@ export function loadConfig(env: Env = process.env, shape: DeploymentShape = 'all
       saslMechanism: kafkaMechanism(r),
       tls: r.str('KAFKA_TLS') === undefined ? undefined : r.bool('KAFKA_TLS', true),
     },
+    ai: { openai: openAiSettings(r) },
     neo4j: {
       uri: r.url('NEO4J_URI', ['neo4j', 'neo4j+s', 'neo4j+ssc', 'bolt', 'bolt+s', 'bolt+ssc']),
       user: r.str('NEO4J_USER'),
       password: r.str('NEO4J_PASSWORD'),
     },
     qdrant: { url: r.url('QDRANT_URL', HTTP), apiKey: r.str('QDRANT_API_KEY') },
+    epic: {
+      clientId: r.str('EPIC_FHIR_CLIENT_ID'),
+      clientSecret: r.str('EPIC_FHIR_CLIENT_SECRET'),
+      fhirBaseUrl: (r.url('EPIC_FHIR_BASE_URL', HTTP) ?? EPIC_SANDBOX_FHIR_BASE).replace(/\/+$/, ''),
+      redirectUri: r.url('EPIC_FHIR_REDIRECT_URI', HTTP),
+      syncIntervalMinutes: r.int('EPIC_FHIR_SYNC_INTERVAL_MINUTES', 1440, 0, 7 * 24 * 60),
+    },
   };
 
   for (const origin of config.corsOrigins) {
@@ -243,8 +276,35 @@ export function loadConfig(env: Env = process.env, shape: DeploymentShape = 'all
       'SECRET_KEY is required in the distributed shape (every instance of a service must share it)',
     );
   }
+  if (config.epic.clientSecret && !config.epic.clientId) {
+    r.problems.push(
+      'EPIC_FHIR_CLIENT_SECRET is set without EPIC_FHIR_CLIENT_ID (set both, or only the id for a public client)',
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** The default when only OPENAI_API_KEY is set: OpenAI itself, with a small current model. */
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+export const OPENAI_DEFAULT_MODEL = 'gpt-4o-mini';
+
+function openAiSettings(r: EnvReader): Config['ai']['openai'] {
+  const apiKey = r.str('OPENAI_API_KEY');
+  const baseUrl = r.url('OPENAI_BASE_URL', HTTP);
+  const model = r.str('OPENAI_MODEL');
+  const timeoutMs = r.int('OPENAI_TIMEOUT_MS', 10_000, 100, 300_000);
+  if (!apiKey && !baseUrl) return undefined;
+  if (baseUrl && !model) {
+    // Another server's model names are its own (Ollama: llama3.2, qwen2.5, ...): no default fits.
+    r.problems.push('OPENAI_MODEL is required with OPENAI_BASE_URL (the model name that server knows)');
+  }
+  return {
+    baseUrl: (baseUrl ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    model: model ?? OPENAI_DEFAULT_MODEL,
+    apiKey,
+    timeoutMs,
+  };
 }
 
 function kafkaMechanism(r: EnvReader): KafkaSaslMechanism {
@@ -298,7 +358,13 @@ export function describeConfig(config: Config): Record<string, unknown> {
       : `dev outbox in ${config.dataDir}/mail`,
     service_urls: config.serviceUrls,
     kafka: config.kafka.bootstrapServers ?? 'not set',
+    language_model: config.ai.openai
+      ? `OpenAI-compatible ${redactUrl(config.ai.openai.baseUrl)} model ${config.ai.openai.model}, API key ${set(config.ai.openai.apiKey)}, timeout ${config.ai.openai.timeoutMs} ms`
+      : 'none (OPENAI_API_KEY / OPENAI_BASE_URL not set)',
     neo4j: redactUrl(config.neo4j.uri),
     qdrant: config.qdrant.url ?? 'not set',
+    epic_fhir: config.epic.clientId
+      ? `${config.epic.clientSecret ? 'confidential' : 'public'} client at ${config.epic.fhirBaseUrl}`
+      : 'not configured (EPIC_FHIR_CLIENT_ID not set)',
   };
 }

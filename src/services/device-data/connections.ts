@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../platform/db/db.js';
 import { FieldCipher, randomToken, sha256 } from '../../platform/crypto.js';
 import { AppError, conflict } from '../../platform/http/errors.js';
+import { pkcePair } from '../../platform/oauth/pkce.js';
 import type { DeviceDataConfig, ProviderConfig } from './config.js';
 import { emit, type Devices } from './devices.js';
 import type { HealthWriter } from './health.js';
@@ -9,7 +10,6 @@ import { Ingestor } from './ingest.js';
 import {
   authorizationUrl,
   failure,
-  pkcePair,
   ProviderError,
   providerFetch,
   tokenRequest,

@@ -1,13 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { ProviderConfig } from './config.js';
-
-/** RFC 7636: a verifier of 43-128 unreserved characters and its S256 challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(48).toString('base64url');
-  return { verifier, challenge: s256(verifier) };
-}
-
-export const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 export function authorizationUrl(
   provider: ProviderConfig,
