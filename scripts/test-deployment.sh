@@ -311,9 +311,16 @@ get_list() {
 echo "Getting medical records..."
 get_list medical-records "medical records" /medical-records/api/v1/records
 
-# 7. Get AI insights
+# 7. Get AI insights: computed from this user's own data (the heart rate above), every insight with its
+# rule and citation, and every source it reads named with its status (health tracking must be read).
 echo "Getting AI insights..."
-get_list ai-insights "AI insights" /ai-insights/api/v1/insights
+if step ai-insights "AI insights" GET /ai-insights/api/v1/insights; then
+  if [ "$STATUS" = "200" ] && check 'isinstance(j["insights"], list) and isinstance(j["stale"], bool) and isinstance(j["generated_at"], str) and "narrative" in j and all(i["title"] and i["explanation"] and i["severity"] in ("info", "low", "moderate", "high") and i["rule"]["citation"] and "values" in i["evidence"] for i in j["insights"]) and {s["service"]: s["status"] for s in j["sources"]}.get("health-tracking") == "ok"'; then
+    pass "AI insights (200, $(field 'len(j["insights"])') insights; sources: $(field '", ".join(s["service"] + " " + s["status"] for s in j["sources"])'))"
+  else
+    fail "AI insights: expected 200 with insights, generated_at, stale, narrative and sources with health-tracking ok ($(reason))"
+  fi
+fi
 
 # 8. Get nutrition data
 echo "Getting nutrition data..."

@@ -1,5 +1,6 @@
 import type { ServiceSlug } from '../catalog.js';
 import type { ServiceModule } from '../platform/service.js';
+import { aiInsightsService } from './ai-insights/index.js';
 import { authService } from './auth/index.js';
 import { deviceDataService } from './device-data/index.js';
 import { healthTrackingService } from './health-tracking/index.js';
@@ -15,4 +16,5 @@ export const SERVICE_MODULES: Partial<Record<ServiceSlug, ServiceModule>> = {
   'device-data': deviceDataService,
   'medical-records': medicalRecordsService,
   nutrition: nutritionService,
+  'ai-insights': aiInsightsService,
 };
