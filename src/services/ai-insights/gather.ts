@@ -23,7 +23,9 @@ export const BP_WINDOW_DAYS = 30;
 /** Lab results older than this are not reviewed (a product choice: old results are history, not news). */
 export const LAB_WINDOW_DAYS = 730;
 const PAGE = 500;
-const MAX_GLUCOSE_PAGES = 60; // 30,000 readings: 14 days of a 1-minute CGM
+/** Health tracking's largest page of readings: 14 days of a 5-minute CGM (4,032) in one request. */
+const METRICS_PAGE = 5000;
+const MAX_GLUCOSE_PAGES = 6; // 30,000 readings: 14 days of a 1-minute CGM
 const MAX_LAB_HISTORIES = 15;
 
 export type SourceState = 'ok' | 'partial' | 'unavailable' | 'not_needed';
@@ -388,7 +390,7 @@ async function listMetrics(
         metric_type: type,
         from: ISO(fromMs),
         to: ISO(toMs),
-        limit: PAGE,
+        limit: METRICS_PAGE,
         ...(cursor ? { cursor } : {}),
       })}`,
     );

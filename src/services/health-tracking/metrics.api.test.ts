@@ -381,7 +381,7 @@ describe('listing', () => {
     for (const bad of [
       '/metrics?metric_type=pulse',
       '/metrics?limit=0',
-      '/metrics?limit=501',
+      '/metrics?limit=5001',
       '/metrics?cursor=garbage',
       '/metrics?from=yesterday',
       '/metrics?from=2024-03-05T00:00:00Z&to=2024-03-01T00:00:00Z',

@@ -115,7 +115,14 @@ export const ListQuery = Type.Object(
     source: Type.Optional(Source),
     from: Type.Optional(Type.String({ maxLength: 40, description: 'Inclusive ISO 8601 instant' })),
     to: Type.Optional(Type.String({ maxLength: 40, description: 'Exclusive ISO 8601 instant' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 5000,
+        default: 50,
+        description: 'Up to 5,000: two weeks of 5-minute CGM readings in one page',
+      }),
+    ),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
   },
   Strict,
