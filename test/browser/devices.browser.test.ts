@@ -1,26 +1,20 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from '../../src/test-support/harness.js';
-import { DESKTOP, followNav, inBrowser, PHONE, startWebServer, type WebServer } from './support.js';
+import {
+  followNav,
+  inBrowser,
+  overflow,
+  see,
+  seeHeading,
+  textOf,
+  useWebServer,
+  VIEWPORTS,
+} from './support.js';
 
-let server: WebServer;
-beforeAll(async () => {
-  server = await startWebServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-
-const WAIT = { timeout: 10_000 };
-const overflow = (page: Page) =>
-  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-const seeHeading = (page: Page, name: string) =>
-  page.getByRole('heading', { level: 1, name, exact: true }).waitFor(WAIT);
-const see = (locator: Locator) => locator.first().waitFor(WAIT);
-const textOf = (locator: Locator) => expect.poll(() => locator.innerText(), WAIT);
+const server = useWebServer();
 
 /**
  * The Dexcom Clarity export (the full shared fixture when present, else the trimmed copy kept with the
@@ -47,10 +41,7 @@ function clarityExport(): Buffer {
 
 const CLARITY = clarityExport();
 
-for (const [label, viewport] of [
-  ['desktop', DESKTOP],
-  ['phone', PHONE],
-] as const) {
+for (const [label, viewport] of VIEWPORTS) {
   describe(`devices and imports in the web app (${label})`, () => {
     it('imports a Dexcom Clarity file with progress and result, charts it, refuses the same file again, sets a Nightscout secret and says Dexcom is not configured', async () => {
       await inBrowser(

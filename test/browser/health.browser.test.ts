@@ -1,46 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from '../../src/test-support/harness.js';
-import { DESKTOP, followNav, inBrowser, PHONE, startWebServer, type WebServer } from './support.js';
+import {
+  apiAs,
+  focused,
+  followNav,
+  inBrowser,
+  overflow,
+  see,
+  seeHeading,
+  textOf,
+  useWebServer,
+  VIEWPORTS,
+  WAIT,
+} from './support.js';
 
-let server: WebServer;
-beforeAll(async () => {
-  server = await startWebServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-
-// playwright-core has no auto-waiting `expect`: these wait for the page the same way.
-const WAIT = { timeout: 10_000 };
-const overflow = (page: Page) =>
-  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-const seeHeading = (page: Page, name: string) =>
-  page.getByRole('heading', { level: 1, name, exact: true }).waitFor(WAIT);
-const see = (locator: Locator) => locator.first().waitFor(WAIT);
-const textOf = (locator: Locator) => expect.poll(() => locator.innerText(), WAIT);
-const focused = (page: Page) =>
-  page.evaluate<string>(
-    '`${document.activeElement?.tagName}:${document.activeElement?.textContent?.trim()}`',
-  );
-
-/** The API, called as the test user (to seed what a device would have sent). */
-async function apiAs(email: string) {
-  const login = await fetch(`${server.baseUrl}/auth/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  const { access_token: token } = (await login.json()) as { access_token: string };
-  return async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-}
+const server = useWebServer();
 
 /** A week of hourly heart-rate samples from a watch: a daily curve, higher by day than at night. */
 function heartRateWeek(now: number) {
@@ -62,10 +36,7 @@ function heartRateWeek(now: number) {
 const dayIn = (timeZone: string, days: number) =>
   new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date(Date.now() + days * 86_400_000));
 
-for (const [label, viewport] of [
-  ['desktop', DESKTOP],
-  ['phone', PHONE],
-] as const) {
+for (const [label, viewport] of VIEWPORTS) {
   describe(`health tracking in the web app (${label})`, () => {
     it('logs weight, blood pressure and glucose, shows the dashboard with charts, lists, edits and deletes readings, keeps a symptom journal and a goal', async () => {
       await inBrowser(
@@ -84,14 +55,14 @@ for (const [label, viewport] of [
           await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
           await page.getByRole('button', { name: 'Create account' }).click();
           await seeHeading(page, 'Welcome, Florence');
-          // A new account has nothing to show yet, and says so; insights are plainly not there yet.
+          // A new account has nothing to show yet, and says so: no readings, nothing to point out.
           await see(page.getByText('You have not logged any readings yet.'));
-          await see(page.getByText('Not available yet.', { exact: true }));
+          await textOf(page.getByTestId('dashboard-insights')).toContain('Nothing to point out right now');
           await shot('dashboard empty');
           await audit('dashboard empty');
 
           // A week of heart rate from a watch, as a device would send it (through the batch API).
-          const call = await apiAs(email);
+          const call = await apiAs(server.baseUrl, email);
           const seeded = await call('POST', '/health-tracking/api/v1/metrics/batch', {
             items: heartRateWeek(Date.now()),
           });
@@ -202,7 +173,7 @@ for (const [label, viewport] of [
           ).toBe(1);
           await textOf(page.locator('[data-chart="blood_pressure"]')).toContain('2017 ACC/AHA');
           await textOf(page.locator('[data-chart="weight"]')).toContain('No range is shaded');
-          await see(page.getByRole('heading', { name: 'Coming with later services' }));
+          await see(page.getByRole('link', { name: 'Lab results' }));
           await shot('dashboard');
           await audit('dashboard');
           if (phone) await noOverflow();

@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startTestApp, type TestApp } from '../../src/test-support/harness.js';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { PASSWORD, startTestApp, type TestApp } from '../../src/test-support/harness.js';
 
 /** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,6 +27,12 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 740 };
 export const SMALL_PHONE = { width: 360, height: 720 };
 
+/** The widths each journey runs at. */
+export const VIEWPORTS = [
+  ['desktop', DESKTOP],
+  ['phone', PHONE],
+] as const;
+
 export interface WebServer {
   t: TestApp;
   baseUrl: string;
@@ -39,6 +46,32 @@ export async function startWebServer(): Promise<WebServer> {
   const address = t.app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('server did not listen');
   return { t, baseUrl: `http://127.0.0.1:${address.port}`, close: () => t.close() };
+}
+
+/**
+ * Starts the server for the enclosing test file (before its tests, closed after them). The answer
+ * reads the running server's address and app once they exist.
+ */
+export function useWebServer(): { readonly baseUrl: string; readonly t: TestApp } {
+  let server: WebServer | undefined;
+  beforeAll(async () => {
+    server = await startWebServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const running = () => {
+    if (!server) throw new Error('the web server has not started');
+    return server;
+  };
+  return {
+    get baseUrl() {
+      return running().baseUrl;
+    },
+    get t() {
+      return running().t;
+    },
+  };
 }
 
 export interface BrowserRun {
@@ -145,4 +178,54 @@ export async function followNav(page: Page, name: string, role: 'link' | 'button
   const menu = nav.getByRole('button', { name: 'Menu' });
   if ((await menu.isVisible()) && (await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
   await nav.getByRole(role, { name, exact: true }).click();
+}
+
+// playwright-core has no auto-waiting `expect`: these wait for the page the same way.
+export const WAIT = { timeout: 10_000 };
+
+/** How far the page is wider than the screen (0 when nothing sticks out). */
+export const overflow = (page: Page) =>
+  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+export const seeHeading = (page: Page, name: string) =>
+  page.getByRole('heading', { level: 1, name, exact: true }).waitFor(WAIT);
+export const see = (locator: Locator) => locator.first().waitFor(WAIT);
+/** The text shown, with no-break spaces (between a number and its unit) read as spaces. */
+export const textOf = (locator: Locator) =>
+  expect.poll(async () => (await locator.innerText()).replace(/\u00a0/g, ' '), WAIT);
+
+/** The element that has keyboard focus, described as `TAG:text`. */
+export const focused = (page: Page) =>
+  page.evaluate<string>(
+    '`${document.activeElement?.tagName}:${document.activeElement?.textContent?.trim()}`',
+  );
+
+/** Creates an account through the sign-up page and waits for the dashboard. */
+export async function signUp(page: Page, name: string, email: string): Promise<void> {
+  await page.goto('/sign-up');
+  await seeHeading(page, 'Create your account');
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await seeHeading(page, `Welcome, ${name.split(' ')[0]}`);
+}
+
+/** The API, called as a user (to seed what a device or another app would have sent). */
+export async function apiAs(baseUrl: string, email: string) {
+  const login = await fetch(`${baseUrl}/auth/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
+  };
 }

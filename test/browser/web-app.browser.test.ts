@@ -1,53 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { currentTotp } from '../../src/services/auth/totp.js';
 import { PASSWORD, uniqueEmail } from '../../src/test-support/harness.js';
 import {
   DESKTOP,
-  inBrowser,
-  PHONE,
-  SMALL_PHONE,
-  startWebServer,
+  focused,
   followNav,
-  type WebServer,
+  inBrowser,
+  overflow,
+  PHONE,
+  see,
+  seeHeading,
+  signUp,
+  SMALL_PHONE,
+  textOf,
+  useWebServer,
+  WAIT,
 } from './support.js';
 
-let server: WebServer;
-beforeAll(async () => {
-  server = await startWebServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useWebServer();
 
-// playwright-core has no auto-waiting `expect`: these wait for the page the same way.
-const WAIT = { timeout: 10_000 };
-/** How far the page is wider than the screen (0 when nothing sticks out). */
-const overflow = (page: Page) =>
-  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-
-const seeHeading = (page: Page, name: string) =>
-  page.getByRole('heading', { level: 1, name, exact: true }).waitFor(WAIT);
-const see = (locator: Locator) => locator.first().waitFor(WAIT);
-const textOf = (locator: Locator) => expect.poll(() => locator.innerText(), WAIT);
 const valueOf = (locator: Locator) => expect.poll(() => locator.inputValue(), WAIT);
 const attributeOf = (locator: Locator, name: string) => expect.poll(() => locator.getAttribute(name), WAIT);
-
-/** The element that has keyboard focus, described as `TAG:text`. */
-async function focused(page: Page): Promise<string> {
-  return page.evaluate('`${document.activeElement?.tagName}:${document.activeElement?.textContent?.trim()}`');
-}
-
-async function signUp(page: Page, name: string, email: string) {
-  await page.goto('/sign-up');
-  await seeHeading(page, 'Create your account');
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await seeHeading(page, `Welcome, ${name.split(' ')[0]}`);
-}
 
 async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.getByLabel('Email').fill(email);
@@ -71,7 +46,7 @@ describe('web app', () => {
 
       await signUp(page, 'Ada Lovelace', email);
       await see(page.getByText('% complete'));
-      await see(page.getByRole('heading', { name: 'Coming with later services' }));
+      await see(page.getByRole('link', { name: 'Lab results' }));
       await shot('dashboard');
       await audit('dashboard');
 

@@ -323,13 +323,13 @@ export interface UploadProgress {
 }
 
 /**
- * Sends a file as the request body with XMLHttpRequest, whose upload events report progress (fetch
+ * Sends a file as the request body (or a multipart form with a file in it) with XMLHttpRequest, whose upload events report progress (fetch
  * has none). Answers the HTTP status and the parsed JSON, or throws an ApiError like `api`. An expired
  * access token is refreshed once and the file sent again.
  */
 export async function upload<T>(
   path: string,
-  file: Blob,
+  file: Blob | FormData,
   onProgress: (progress: UploadProgress) => void,
   signal?: AbortSignal,
 ): Promise<{ status: number; data: T }> {
@@ -339,10 +339,14 @@ export async function upload<T>(
       const xhr = new XMLHttpRequest();
       xhr.open('POST', path);
       xhr.setRequestHeader('accept', 'application/json');
-      xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
+      // A form sets its own multipart type (with the boundary); a file is sent as its type says.
+      if (file instanceof Blob) xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
       if (accessToken) xhr.setRequestHeader('authorization', `Bearer ${accessToken}`);
       xhr.upload.onprogress = (event) =>
-        onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : file.size });
+        onProgress({
+          loaded: event.loaded,
+          total: event.lengthComputable ? event.total : file instanceof Blob ? file.size : event.loaded,
+        });
       xhr.onload = () => {
         let data: unknown = undefined;
         try {
@@ -378,4 +382,62 @@ export async function upload<T>(
     throw errorFrom(answer, answer.data);
   }
   return answer as { status: number; data: T };
+}
+
+/** The file name a `content-disposition` header suggests (the UTF-8 `filename*` first). */
+function suggestedName(header: string | null): string | null {
+  if (!header) return null;
+  const extended = /filename\*=UTF-8''([^;]+)/i.exec(header)?.[1];
+  if (extended) {
+    try {
+      return decodeURIComponent(extended);
+    } catch {
+      // Fall back to the plain name.
+    }
+  }
+  return /filename="([^"]*)"/i.exec(header)?.[1] ?? null;
+}
+
+/**
+ * A file the API answers with (a document, a printable page, an export), fetched with the access token
+ * (which a plain link cannot send), with the name the server suggests for it. Refreshes an expired
+ * token once, like `api`.
+ */
+export async function fetchFile(path: string): Promise<{ blob: Blob; filename: string | null }> {
+  if (accessToken === null && readRefreshToken() !== null) await refreshSession();
+  const get = () =>
+    fetch(path, {
+      headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {},
+      credentials: 'same-origin',
+      cache: 'no-store',
+    }).catch(() => {
+      throw new ApiError(
+        0,
+        'network_error',
+        'Could not reach the server. Check your connection and try again.',
+      );
+    });
+  let response = await get();
+  if (response.status === 401) {
+    const data = (await response.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
+    if (data?.error?.code === 'token_expired' && (await refreshSession())) response = await get();
+    if (response.status === 401) {
+      endSession('Your session has ended. Please sign in again.');
+      throw errorFrom(response, data);
+    }
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    throw errorFrom(response, data);
+  }
+  return {
+    blob: await response.blob(),
+    filename: suggestedName(response.headers.get('content-disposition')),
+  };
 }

@@ -1,6 +1,6 @@
-/** Saves text as a file through the browser's download (no server round trip, no data: URI). */
-export function downloadText(filename: string, text: string, type = 'application/json'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Saves a file through the browser's download (no data: URI, which the app's CSP does not allow). */
+export function downloadBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = filename;
@@ -9,4 +9,9 @@ export function downloadText(filename: string, text: string, type = 'application
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Saves text as a file through the browser's download (no server round trip). */
+export function downloadText(filename: string, text: string, type = 'application/json'): void {
+  downloadBlob(filename, new Blob([text], { type }));
 }

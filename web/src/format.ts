@@ -145,3 +145,11 @@ export function duration(minutes: number): string {
   if (mins || parts.length === 0) parts.push(`${mins}\u00a0min`);
   return parts.join(' ');
 }
+
+/** A file's size: 1.2 MB, 340 kB, 12 bytes. */
+export function bytes(n: number, fmt: Formatters): string {
+  if (n >= 1_000_000_000) return `${fmt.figure(n / 1_000_000_000)}\u00a0GB`;
+  if (n >= 1_000_000) return `${fmt.figure(n / 1_000_000)}\u00a0MB`;
+  if (n >= 1_000) return `${fmt.figure(n / 1_000)}\u00a0kB`;
+  return `${n}\u00a0bytes`;
+}

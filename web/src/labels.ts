@@ -29,15 +29,3 @@ export const SEXES = [
   { value: 'intersex', label: 'Intersex' },
   { value: 'unknown', label: 'Unknown' },
 ];
-
-/**
- * Features of services this server does not run yet: said plainly, never shown with made-up data.
- * (Insights have their own place on the dashboard, which says the same.)
- */
-export const LATER_FEATURES = [
-  {
-    title: 'Medical records',
-    text: 'Lab results, documents and records from your doctors.',
-    service: 'medical records',
-  },
-];

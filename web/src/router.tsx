@@ -98,3 +98,13 @@ export function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [navigate, to]);
   return null;
 }
+
+/**
+ * `aria-current` for a link to `to`: `page` on that page, `true` on the pages that belong to it (the
+ * paths in `section`, and those below them), nothing elsewhere.
+ */
+export function currentFor(path: string, to: string, section: string[] = []): 'page' | 'true' | undefined {
+  if (path === to) return 'page';
+  const below = (p: string) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`);
+  return section.some(below) ? 'true' : undefined;
+}

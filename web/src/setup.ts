@@ -9,6 +9,12 @@ export type Setup =
   | { status: 'error'; message: string }
   | { status: 'ready'; catalog: Catalog; prefs: Preferences; fmt: Formatters; profile: Profile };
 
+/** What a page that needs only the user's preferences (time zone, language) waits for. */
+export type PrefsSetup =
+  | { status: 'loading' }
+  | { status: 'error'; message: string }
+  | { status: 'ready'; prefs: Preferences; fmt: Formatters; profile: Profile };
+
 type Loaded<T> = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; value: T };
 
 /** The user's preferences from the profile; the device's time zone until they choose one. */
@@ -57,4 +63,14 @@ export function useSetup(): Setup {
   const profile = useProfile();
   const catalog = useCatalog();
   return useMemo(() => combine(profile, catalog), [profile, catalog]);
+}
+
+/** The preferences alone: for pages that do not show health-tracking readings. */
+export function usePreferences(): PrefsSetup {
+  const profile = useProfile();
+  return useMemo((): PrefsSetup => {
+    if (profile.status !== 'ready') return profile;
+    const prefs = preferencesOf(profile.value);
+    return { status: 'ready', prefs, fmt: formatters(prefs), profile: profile.value };
+  }, [profile]);
 }

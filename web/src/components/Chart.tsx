@@ -4,10 +4,11 @@ import type { BucketSize, MetricInfo, Stat, Summary, SummaryBucket } from '../he
 import { lower } from './Health';
 import type { NormalRange } from '../ranges';
 
-// A chart of one metric over time, drawn by hand in SVG: the mean of each time bucket as a line, its
-// lowest and highest readings as a band, and the normal range (where one exists) shaded, with the
-// range's source named beneath. The same figures are given as text and as a table for people who
-// cannot see the picture.
+// Charts over time, drawn by hand in SVG: the mean of each time bucket as a line, its lowest and
+// highest readings as a band, and the normal range (where one exists) shaded, with the range's source
+// named beneath. The same figures are given as text and as a table for people who cannot see the
+// picture. `TimePlot` draws the picture; `Chart` is a health metric's summary, and other pages (a lab's
+// history) frame the same plot with their own words and table.
 
 const HEIGHT = 220;
 const MARGIN = { top: 12, right: 12, bottom: 30, left: 44 };
@@ -82,34 +83,305 @@ function seriesOf(info: MetricInfo): Series[] {
   return [{ key: 'value', stats: scalarStats, className: 'main', label: info.name }];
 }
 
-/** Tick instants on the time axis: local midnights (every few days) or month starts. */
+/** Tick instants on the time axis: local midnights (every few days), month starts or year starts. */
 function timeTicks(
   fromMs: number,
   toMs: number,
   timeZone: string,
   maxTicks: number,
-): { ms: number; month: boolean }[] {
+): { ms: number; unit: 'day' | 'month' | 'year' }[] {
   const days = (toMs - fromMs) / 86_400_000;
-  const ticks: { ms: number; month: boolean }[] = [];
+  const ticks: { ms: number; unit: 'day' | 'month' | 'year' }[] = [];
   const at = (year: number, month: number, day: number) => {
     const date = new Date(Date.UTC(year, month, day)).toISOString().slice(0, 10);
     return Date.parse(zonedIso(date, timeZone)!);
   };
   const [y = 1970, m = 1, d = 1] = localInputValue(fromMs, timeZone).slice(0, 10).split('-').map(Number);
-  if (days > 120) {
-    const step = Math.max(1, Math.ceil(days / 30.4 / Math.max(1, maxTicks)));
-    for (let i = 0; i < 16; i += step) {
+  const most = Math.max(1, maxTicks);
+  if (days > 3 * 365) {
+    const step = Math.max(1, Math.ceil(days / 365.25 / most));
+    for (let year = y + 1; at(year, 0, 1) <= toMs; year += step)
+      ticks.push({ ms: at(year, 0, 1), unit: 'year' });
+  } else if (days > 120) {
+    const step = Math.max(1, Math.ceil(days / 30.4 / most));
+    for (let i = 0; at(y, m - 1 + i, 1) <= toMs; i += step) {
       const ms = at(y, m - 1 + i, 1);
-      if (ms >= fromMs && ms <= toMs) ticks.push({ ms, month: true });
+      if (ms >= fromMs) ticks.push({ ms, unit: 'month' });
     }
   } else {
-    const step = Math.max(1, Math.ceil(days / Math.max(1, maxTicks)));
+    const step = Math.max(1, Math.ceil(days / most));
     for (let i = 0; i <= days + 1; i += step) {
       const ms = at(y, m - 1, d + i);
-      if (ms >= fromMs && ms <= toMs) ticks.push({ ms, month: false });
+      if (ms >= fromMs && ms <= toMs) ticks.push({ ms, unit: 'day' });
     }
   }
   return ticks;
+}
+
+/** One point of a series: the mean as the line, lowest to highest as the band. */
+export interface PlotPoint {
+  ms: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** Drawn beside the point (a lab flag's letters), repeating what the table says in words. */
+  mark?: string;
+}
+
+export interface PlotSeries {
+  key: string;
+  /** `main`, `sys` or `dia`: the series' colour (chart__series--...). */
+  className: string;
+  points: PlotPoint[];
+  /** Dots on every point, however many (default: only while they stand apart). */
+  allDots?: boolean;
+}
+
+/** What the plot shades (a normal or reference range) and any dashed limit lines, in the series' unit. */
+export interface Shading {
+  low: number | null;
+  high: number | null;
+  limits?: number[];
+}
+
+/**
+ * The picture itself, drawn by hand in SVG: a time axis from `fromMs` to `toMs`, a value axis that holds
+ * every figure and the shaded range, and each series as a band, a line and dots. Its text alternative is
+ * the caller's (`labelledBy`): the picture repeats figures given in words and in a table.
+ */
+export function TimePlot({
+  labelledBy,
+  fromMs,
+  toMs,
+  series,
+  shading,
+  fmt,
+  floor,
+  ceiling,
+}: {
+  labelledBy: string;
+  fromMs: number;
+  toMs: number;
+  series: PlotSeries[];
+  shading?: Shading | undefined;
+  fmt: Formatters;
+  /** No axis below this (0 for quantities that cannot be negative). */
+  floor?: number | undefined;
+  /** No axis above this (100 for percentages). */
+  ceiling?: number | undefined;
+}) {
+  const [box, width] = useWidth<HTMLDivElement>();
+
+  // The vertical scale holds every figure and the shaded range's limits.
+  const values: number[] = [];
+  for (const s of series) for (const p of s.points) values.push(p.min, p.max);
+  if (shading?.low != null) values.push(shading.low);
+  if (shading?.high != null) values.push(shading.high);
+  for (const limit of shading?.limits ?? []) values.push(limit);
+  const rawLow = Math.min(...values);
+  const rawHigh = Math.max(...values);
+  const pad = (rawHigh - rawLow || Math.abs(rawHigh) || 1) * 0.05;
+  let padLow = rawLow - pad;
+  let padHigh = rawHigh + pad;
+  if (floor !== undefined && padLow < floor) padLow = floor;
+  if (ceiling !== undefined && padHigh > ceiling) padHigh = ceiling;
+  const { low, high, ticks: yTicks } = niceScale(padLow, padHigh);
+
+  const plotW = Math.max(60, width - MARGIN.left - MARGIN.right);
+  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const x = (ms: number) => MARGIN.left + ((ms - fromMs) / (toMs - fromMs || 1)) * plotW;
+  const y = (v: number) => MARGIN.top + (1 - (v - low) / (high - low || 1)) * plotH;
+  const r = (n: number) => Math.round(n * 10) / 10;
+
+  const xTicks = timeTicks(fromMs, toMs, fmt.timeZone, Math.floor(plotW / 70));
+  const tickLabel = {
+    day: fmt.custom({ day: 'numeric', month: 'short' }),
+    month: fmt.custom({ month: 'short', year: 'numeric' }),
+    year: fmt.custom({ year: 'numeric' }),
+  };
+  const edge = (v: number) => (
+    <line
+      className="chart__normal-edge"
+      x1={MARGIN.left}
+      x2={MARGIN.left + plotW}
+      y1={r(y(v))}
+      y2={r(y(v))}
+    />
+  );
+
+  return (
+    <div ref={box} className="chart__box">
+      {width > 0 ? (
+        <svg
+          className="chart__svg"
+          width={width}
+          height={HEIGHT}
+          viewBox={`0 0 ${width} ${HEIGHT}`}
+          role="img"
+          aria-labelledby={labelledBy}
+          focusable="false"
+        >
+          {shading ? (
+            <g className="chart__normal-range">
+              {shading.low != null || shading.high != null ? (
+                <rect
+                  className="chart__normal"
+                  x={MARGIN.left}
+                  width={plotW}
+                  y={r(y(shading.high ?? high))}
+                  height={Math.max(0, r(y(shading.low ?? low) - y(shading.high ?? high)))}
+                />
+              ) : null}
+              {shading.high != null ? edge(shading.high) : null}
+              {shading.low != null ? edge(shading.low) : null}
+              {(shading.limits ?? []).map((limit) => (
+                <line
+                  key={limit}
+                  className="chart__limit"
+                  x1={MARGIN.left}
+                  x2={MARGIN.left + plotW}
+                  y1={r(y(limit))}
+                  y2={r(y(limit))}
+                />
+              ))}
+            </g>
+          ) : null}
+          <g className="chart__axis" aria-hidden="true">
+            {yTicks.map((t) => (
+              <g key={t}>
+                <line
+                  className="chart__grid"
+                  x1={MARGIN.left}
+                  x2={MARGIN.left + plotW}
+                  y1={r(y(t))}
+                  y2={r(y(t))}
+                />
+                <text x={MARGIN.left - 6} y={r(y(t))} dy="0.32em" textAnchor="end">
+                  {fmt.figure(t)}
+                </text>
+              </g>
+            ))}
+            <line
+              className="chart__baseline"
+              x1={MARGIN.left}
+              x2={MARGIN.left + plotW}
+              y1={MARGIN.top + plotH}
+              y2={MARGIN.top + plotH}
+            />
+            {xTicks.map((t) => (
+              <g key={t.ms}>
+                <line
+                  className="chart__tick"
+                  x1={r(x(t.ms))}
+                  x2={r(x(t.ms))}
+                  y1={MARGIN.top + plotH}
+                  y2={MARGIN.top + plotH + 4}
+                />
+                <text
+                  x={r(x(t.ms))}
+                  y={MARGIN.top + plotH + 18}
+                  textAnchor={x(t.ms) > width - 30 ? 'end' : 'middle'}
+                >
+                  {tickLabel[t.unit].format(new Date(t.ms))}
+                </text>
+              </g>
+            ))}
+          </g>
+          {series.map((s) => {
+            const pts = s.points;
+            const band =
+              pts.length > 1
+                ? `M${pts.map((p) => `${r(x(p.ms))},${r(y(p.max))}`).join('L')}` +
+                  `L${[...pts]
+                    .reverse()
+                    .map((p) => `${r(x(p.ms))},${r(y(p.min))}`)
+                    .join('L')}Z`
+                : null;
+            const line =
+              pts.length > 1 ? `M${pts.map((p) => `${r(x(p.ms))},${r(y(p.mean))}`).join('L')}` : null;
+            return (
+              <g key={s.key} className={`chart__series chart__series--${s.className}`}>
+                {band ? <path className="chart__band" d={band} /> : null}
+                {pts.map((p) =>
+                  pts.length === 1 && p.max > p.min ? (
+                    <line
+                      key={`range-${p.ms}`}
+                      className="chart__whisker"
+                      x1={r(x(p.ms))}
+                      x2={r(x(p.ms))}
+                      y1={r(y(p.max))}
+                      y2={r(y(p.min))}
+                    />
+                  ) : null,
+                )}
+                {line ? <path className="chart__line" d={line} /> : null}
+                {/* Dots while they stand apart; a dense series is a line alone. */}
+                {s.allDots || pts.length === 1 || pts.length * 9 < plotW
+                  ? pts.map((p) => (
+                      <circle
+                        key={p.ms}
+                        className={`chart__dot${p.mark ? ' chart__dot--marked' : ''}`}
+                        cx={r(x(p.ms))}
+                        cy={r(y(p.mean))}
+                        r={p.mark ? 5 : 3.5}
+                      />
+                    ))
+                  : null}
+                {pts.map((p) =>
+                  p.mark ? (
+                    <text
+                      key={`mark-${p.ms}`}
+                      className="chart__mark"
+                      x={r(x(p.ms))}
+                      y={r(y(p.mean)) - 9}
+                      textAnchor={
+                        x(p.ms) > width - 20 ? 'end' : x(p.ms) < MARGIN.left + 10 ? 'start' : 'middle'
+                      }
+                      aria-hidden="true"
+                    >
+                      {p.mark}
+                    </text>
+                  ) : null,
+                )}
+              </g>
+            );
+          })}
+        </svg>
+      ) : null}
+    </div>
+  );
+}
+
+/** A chart's frame: its title (with the unit), its figures in words, then the picture and the rest. */
+export function ChartFigure({
+  id,
+  title,
+  unit,
+  summary,
+  empty = false,
+  children,
+}: {
+  id: string;
+  title: string;
+  unit: string;
+  summary: ReactNode;
+  empty?: boolean;
+  children?: ReactNode;
+}) {
+  return (
+    <figure className={`chart${empty ? ' chart--empty' : ''}`} aria-labelledby={`${id}-title`}>
+      <figcaption id={`${id}-title`} className="chart__title">
+        {title}
+        {unit && unit.toLowerCase() !== title.toLowerCase() ? (
+          <span className="chart__unit">, {unit}</span>
+        ) : null}
+      </figcaption>
+      <p id={`${id}-desc`} className="chart__summary">
+        {summary}
+      </p>
+      {children}
+    </figure>
+  );
 }
 
 export interface ChartProps {
@@ -123,238 +395,62 @@ export interface ChartProps {
   period: string;
 }
 
+/** One metric's summary over a period, with its normal range (where one exists) shaded. */
 export function Chart({ id, info, summary, unit, normal, fmt, period }: ChartProps) {
-  const [box, width] = useWidth<HTMLDivElement>();
-  const series = seriesOf(info);
   const fromMs = Date.parse(summary.from);
   const toMs = Date.parse(summary.to);
   const buckets = summary.buckets.filter((b) => b.count > 0);
   const half = HALF_BUCKET[summary.bucket];
-  const points = buckets.map((b) => ({
-    ms: Math.min(toMs, Math.max(fromMs, Date.parse(b.start) + half)),
-    bucket: b,
+  const series: PlotSeries[] = seriesOf(info).map((s) => ({
+    key: s.key,
+    className: s.className,
+    points: buckets.flatMap((b) => {
+      const st = s.stats(b);
+      const ms = Math.min(toMs, Math.max(fromMs, Date.parse(b.start) + half));
+      return st ? [{ ms, mean: st.mean, min: st.min, max: st.max }] : [];
+    }),
   }));
 
-  // The vertical scale holds every figure and the normal range's limits.
-  const values: number[] = [];
-  for (const p of points) {
-    for (const s of series) {
-      const st = s.stats(p.bucket);
-      if (st) values.push(st.min, st.max);
-    }
-  }
-  if (normal?.low != null) values.push(normal.low);
-  if (normal?.high != null) values.push(normal.high);
-  if (normal?.diastolicHigh != null) values.push(normal.diastolicHigh);
-  const rawLow = Math.min(...values);
-  const rawHigh = Math.max(...values);
-  const pad = (rawHigh - rawLow || Math.abs(rawHigh) || 1) * 0.05;
-  let padLow = rawLow - pad;
-  let padHigh = rawHigh + pad;
-  // Nothing below zero for quantities that cannot be negative; percentages stop at 100.
-  if (info.plausible_range.min >= 0 && padLow < 0) padLow = 0;
-  if (unit === '%' && padHigh > 100) padHigh = 100;
-  const scale = niceScale(padLow, padHigh);
-  const { low, high, ticks: yTicks } = scale;
-
-  const plotW = Math.max(60, width - MARGIN.left - MARGIN.right);
-  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x = (ms: number) => MARGIN.left + ((ms - fromMs) / (toMs - fromMs || 1)) * plotW;
-  const y = (v: number) => MARGIN.top + (1 - (v - low) / (high - low || 1)) * plotH;
-  const r = (n: number) => Math.round(n * 10) / 10;
-
-  const xTicks = timeTicks(fromMs, toMs, fmt.timeZone, Math.floor(plotW / 70));
-  const dayLabel = fmt.custom({ day: 'numeric', month: 'short' });
-  const monthLabel = fmt.custom({ month: 'short', year: 'numeric' });
-
-  const titleId = `${id}-title`;
-  const descId = `${id}-desc`;
-  const overall = summary.overall;
-
-  if (points.length === 0) {
-    return (
-      <figure className="chart chart--empty" aria-labelledby={titleId}>
-        <figcaption id={titleId} className="chart__title">
-          {info.name}
-          {unit.toLowerCase() !== info.name.toLowerCase() ? (
-            <span className="chart__unit">, {unit}</span>
-          ) : null}
-        </figcaption>
-        <p id={descId} className="chart__summary">
-          No readings in {period}.
-        </p>
-      </figure>
-    );
+  if (buckets.length === 0) {
+    return <ChartFigure id={id} title={info.name} unit={unit} summary={`No readings in ${period}.`} empty />;
   }
 
   return (
-    <figure className="chart" aria-labelledby={titleId}>
-      <figcaption id={titleId} className="chart__title">
-        {info.name}
-        {unit.toLowerCase() !== info.name.toLowerCase() ? (
-          <span className="chart__unit">, {unit}</span>
-        ) : null}
-      </figcaption>
-      <p id={descId} className="chart__summary">
-        {describe(info, overall, unit, fmt, period, buckets.length, summary.bucket)}
-      </p>
-      <div ref={box} className="chart__box">
-        {width > 0 ? (
-          <svg
-            className="chart__svg"
-            width={width}
-            height={HEIGHT}
-            viewBox={`0 0 ${width} ${HEIGHT}`}
-            role="img"
-            aria-labelledby={`${titleId} ${descId}`}
-            focusable="false"
-          >
-            {normal ? (
-              <g className="chart__normal-range">
-                <rect
-                  className="chart__normal"
-                  x={MARGIN.left}
-                  width={plotW}
-                  y={r(y(normal.high ?? high))}
-                  height={Math.max(0, r(y(normal.low ?? low) - y(normal.high ?? high)))}
-                />
-                {normal.high != null ? (
-                  <line
-                    className="chart__normal-edge"
-                    x1={MARGIN.left}
-                    x2={MARGIN.left + plotW}
-                    y1={r(y(normal.high))}
-                    y2={r(y(normal.high))}
-                  />
-                ) : null}
-                {normal.low != null ? (
-                  <line
-                    className="chart__normal-edge"
-                    x1={MARGIN.left}
-                    x2={MARGIN.left + plotW}
-                    y1={r(y(normal.low))}
-                    y2={r(y(normal.low))}
-                  />
-                ) : null}
-                {normal.diastolicHigh != null ? (
-                  <line
-                    className="chart__limit"
-                    x1={MARGIN.left}
-                    x2={MARGIN.left + plotW}
-                    y1={r(y(normal.diastolicHigh))}
-                    y2={r(y(normal.diastolicHigh))}
-                  />
-                ) : null}
-              </g>
-            ) : null}
-            <g className="chart__axis" aria-hidden="true">
-              {yTicks.map((t) => (
-                <g key={t}>
-                  <line
-                    className="chart__grid"
-                    x1={MARGIN.left}
-                    x2={MARGIN.left + plotW}
-                    y1={r(y(t))}
-                    y2={r(y(t))}
-                  />
-                  <text x={MARGIN.left - 6} y={r(y(t))} dy="0.32em" textAnchor="end">
-                    {fmt.figure(t)}
-                  </text>
-                </g>
-              ))}
-              <line
-                className="chart__baseline"
-                x1={MARGIN.left}
-                x2={MARGIN.left + plotW}
-                y1={MARGIN.top + plotH}
-                y2={MARGIN.top + plotH}
-              />
-              {xTicks.map((t) => (
-                <g key={t.ms}>
-                  <line
-                    className="chart__tick"
-                    x1={r(x(t.ms))}
-                    x2={r(x(t.ms))}
-                    y1={MARGIN.top + plotH}
-                    y2={MARGIN.top + plotH + 4}
-                  />
-                  <text
-                    x={r(x(t.ms))}
-                    y={MARGIN.top + plotH + 18}
-                    textAnchor={x(t.ms) > width - 30 ? 'end' : 'middle'}
-                  >
-                    {(t.month ? monthLabel : dayLabel).format(new Date(t.ms))}
-                  </text>
-                </g>
-              ))}
-            </g>
-            {series.map((s) => {
-              const pts = points
-                .map((p) => ({ ms: p.ms, st: s.stats(p.bucket) }))
-                .filter((p): p is { ms: number; st: Stat } => p.st !== undefined);
-              const band =
-                pts.length > 1
-                  ? `M${pts.map((p) => `${r(x(p.ms))},${r(y(p.st.max))}`).join('L')}` +
-                    `L${[...pts]
-                      .reverse()
-                      .map((p) => `${r(x(p.ms))},${r(y(p.st.min))}`)
-                      .join('L')}Z`
-                  : null;
-              const line =
-                pts.length > 1 ? `M${pts.map((p) => `${r(x(p.ms))},${r(y(p.st.mean))}`).join('L')}` : null;
-              return (
-                <g key={s.key} className={`chart__series chart__series--${s.className}`}>
-                  {band ? <path className="chart__band" d={band} /> : null}
-                  {pts.map((p) =>
-                    pts.length === 1 && p.st.max > p.st.min ? (
-                      <line
-                        key={`range-${p.ms}`}
-                        className="chart__whisker"
-                        x1={r(x(p.ms))}
-                        x2={r(x(p.ms))}
-                        y1={r(y(p.st.max))}
-                        y2={r(y(p.st.min))}
-                      />
-                    ) : null,
-                  )}
-                  {line ? <path className="chart__line" d={line} /> : null}
-                  {/* Dots while they stand apart; a dense series is a line alone. */}
-                  {pts.length === 1 || pts.length * 9 < plotW
-                    ? pts.map((p) => (
-                        <circle
-                          key={p.ms}
-                          className="chart__dot"
-                          cx={r(x(p.ms))}
-                          cy={r(y(p.st.mean))}
-                          r={3.5}
-                        />
-                      ))
-                    : null}
-                </g>
-              );
-            })}
-          </svg>
-        ) : null}
-      </div>
-      <Legend
-        info={info}
-        normal={normal}
-        spread={points.some((p) =>
-          series.some((s) => {
-            const st = s.stats(p.bucket);
-            return st !== undefined && st.max > st.min;
-          }),
-        )}
+    <ChartFigure
+      id={id}
+      title={info.name}
+      unit={unit}
+      summary={describe(info, summary.overall, unit, fmt, period, buckets.length, summary.bucket)}
+    >
+      <TimePlot
+        labelledBy={`${id}-title ${id}-desc`}
+        fromMs={fromMs}
+        toMs={toMs}
+        series={series}
+        shading={
+          normal
+            ? {
+                low: normal.low,
+                high: normal.high,
+                limits: normal.diastolicHigh != null ? [normal.diastolicHigh] : [],
+              }
+            : undefined
+        }
+        fmt={fmt}
+        // Nothing below zero for quantities that cannot be negative; percentages stop at 100.
+        floor={info.plausible_range.min >= 0 ? 0 : undefined}
+        ceiling={unit === '%' ? 100 : undefined}
       />
+      <Legend info={info} normal={normal} spread={series.some((s) => s.points.some((p) => p.max > p.min))} />
       <details className="chart__details">
         <summary>Show the {lower(info.name)} figures as a table</summary>
         <FiguresTable info={info} summary={summary} unit={unit} fmt={fmt} />
       </details>
-    </figure>
+    </ChartFigure>
   );
 }
 
-function Swatch({ className }: { className: string }) {
+export function Swatch({ className }: { className: string }) {
   return (
     <svg className="swatch" width="24" height="12" viewBox="0 0 24 12" aria-hidden="true" focusable="false">
       {className.includes('line') || className.includes('limit') ? (

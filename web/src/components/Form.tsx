@@ -1,6 +1,8 @@
 import {
+  useCallback,
   useEffect,
   useRef,
+  useState,
   type FormEvent,
   type InputHTMLAttributes,
   type ReactNode,
@@ -28,10 +30,15 @@ function describedBy(id: string, hint: unknown, error: unknown): string | undefi
 function FieldText({ id, hint, error }: { id: string; hint?: ReactNode; error?: string | undefined }) {
   return (
     <>
-      {hint ? (
+      {typeof hint === 'string' ? (
         <p id={`${id}-hint`} className="hint">
           {hint}
         </p>
+      ) : hint ? (
+        // A hint with blocks in it (a list of formats) cannot sit in a paragraph.
+        <div id={`${id}-hint`} className="hint">
+          {hint}
+        </div>
       ) : null}
       {error ? (
         <p id={`${id}-error`} className="field-error">
@@ -127,6 +134,125 @@ export function TextAreaField({
     <LabelledField
       {...{ form, name, label, hint, error }}
       control={(attributes) => <textarea rows={3} {...attributes} {...textarea} />}
+    />
+  );
+}
+
+/** A file chooser with its label, hint and error; `children` (what the chosen file looks like) follow it. */
+export function FileField({
+  form,
+  name,
+  label,
+  hint,
+  error,
+  onFile,
+  children,
+  ...input
+}: FieldProps & { onFile(file: File | null): void; children?: ReactNode } & Omit<
+    InputHTMLAttributes<HTMLInputElement>,
+    'name' | 'id' | 'form' | 'type' | 'onChange' | 'children'
+  >) {
+  return (
+    <LabelledField
+      {...{ form, name, label, hint, error }}
+      control={(attributes) => (
+        <>
+          <input
+            {...attributes}
+            {...input}
+            type="file"
+            onChange={(e) => onFile(e.target.files?.[0] ?? null)}
+          />
+          {children}
+        </>
+      )}
+    />
+  );
+}
+
+/** What the password rules are, beside every field where a new password is chosen. */
+export const PASSWORD_RULES =
+  'At least 8 characters, using three of: lower-case letters, capitals, digits and symbols (or any 16 characters or more). Not a common password and not your email address.';
+
+type ValueProps = { value: string; onValue(value: string): void; error?: string | undefined };
+
+/** The email address an account is known by. */
+export function EmailField({
+  form,
+  autoComplete = 'email',
+  value,
+  onValue,
+  error,
+}: { form: string; autoComplete?: 'email' | 'username' } & ValueProps) {
+  return (
+    <TextField
+      form={form}
+      name="email"
+      label="Email"
+      type="email"
+      autoComplete={autoComplete}
+      required
+      value={value}
+      onChange={(e) => onValue(e.target.value)}
+      error={error}
+    />
+  );
+}
+
+/** A password: the one in use (`current`) or a new one, which comes with the rules it must meet. */
+export function PasswordField({
+  form,
+  name = 'password',
+  label = 'Password',
+  purpose,
+  value,
+  onValue,
+  error,
+}: { form: string; name?: string; label?: string; purpose: 'current' | 'new' } & ValueProps) {
+  return (
+    <TextField
+      form={form}
+      name={name}
+      label={label}
+      type="password"
+      autoComplete={purpose === 'new' ? 'new-password' : 'current-password'}
+      hint={purpose === 'new' ? PASSWORD_RULES : undefined}
+      required
+      value={value}
+      onChange={(e) => onValue(e.target.value)}
+      error={error}
+    />
+  );
+}
+
+/**
+ * A one-time code for two-factor sign-in: the 6 digits an authenticator app shows, or (`backup`) one of
+ * the backup codes as well, which have letters in them.
+ */
+export function CodeField({
+  form,
+  label,
+  hint,
+  backup = false,
+  value,
+  onValue,
+  error,
+}: { form: string; label: string; hint?: string; backup?: boolean } & ValueProps) {
+  return (
+    <TextField
+      form={form}
+      name="code"
+      label={label}
+      hint={hint}
+      autoComplete="one-time-code"
+      inputMode={backup ? 'text' : 'numeric'}
+      autoCapitalize="none"
+      spellCheck={false}
+      maxLength={backup ? 20 : 6}
+      required
+      value={value}
+      onChange={(e) => onValue(e.target.value)}
+      error={error}
     />
   );
 }
@@ -333,6 +459,117 @@ export function withField(error: ApiError, field: string): ApiError {
   return new ApiError(error.status, error.code, error.message, { field }, error.requestId);
 }
 
+/** Problems found before sending, as the API would answer them, so that the form shows them the same way. */
+export function formProblems(problems: { field: string; problem: string }[]): ApiError {
+  return new ApiError(400, 'validation_error', 'Please correct the form', problems);
+}
+
+/** A refused second factor belongs to the form's `code` field. */
+export function codeOnField(error: ApiError): ApiError {
+  return error.code === 'invalid_mfa_code' || error.code === 'mfa_code_required'
+    ? withField(error, 'code')
+    : error;
+}
+
+/**
+ * The busy flag and the error of one form, and `run`, which sends it: the error is cleared first and
+ * set from what the action throws (passed through `mapError`, to pin it to a field, say).
+ */
+export function useSubmit(mapError: (error: ApiError) => ApiError = (error) => error) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const map = useRef(mapError);
+  map.current = mapError;
+  const run = useCallback(async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(map.current(asApiError(err)));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, setError, run };
+}
+
+/** A draft checked before sending: the body to send, or the problems with it. */
+export type Checked<Body> = { body: Body } | { error: ApiError };
+
+/**
+ * A form that edits a draft: `check` turns the draft into the body to send, or the problems with it;
+ * `send` sends the body (and does what follows: closing an edit form, clearing an add form).
+ */
+export function useDraftForm<Draft, Body>({
+  initial,
+  check,
+  send,
+}: {
+  initial: Draft | (() => Draft);
+  check(draft: Draft): Checked<Body>;
+  send(body: Body): Promise<void>;
+}) {
+  const [draft, setDraft] = useState<Draft>(initial);
+  const { busy, error, setError, run } = useSubmit();
+  const change = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+  const submit = onSubmit(async () => {
+    const checked = check(draft);
+    if ('error' in checked) {
+      setError(checked.error);
+      return;
+    }
+    await run(() => send(checked.body));
+  });
+  return { draft, setDraft, change, busy, error, setError, submit };
+}
+
+/**
+ * A form of its own on the page, in a card: its title, its problems at the top, its fields, the button
+ * that sends it, and the status line that says what happened.
+ */
+export function CardForm({
+  form,
+  title,
+  error,
+  fields,
+  busy,
+  onSubmit: submit,
+  submitLabel,
+  status,
+  children,
+}: {
+  form: string;
+  title: string;
+  error: ApiError | null;
+  fields: Record<string, string>;
+  busy: boolean;
+  onSubmit(event: FormEvent): void;
+  submitLabel: string;
+  status?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="form card"
+      noValidate
+      onSubmit={submit}
+      aria-busy={busy}
+      aria-labelledby={`${form}-form-title`}
+    >
+      <h2 id={`${form}-form-title`}>{title}</h2>
+      <ErrorSummary form={form} error={error} fields={fields} />
+      {children}
+      <div className="actions">
+        <button type="submit" className="button" disabled={busy}>
+          {busy ? 'Saving…' : submitLabel}
+        </button>
+      </div>
+      <Status>{status}</Status>
+    </form>
+  );
+}
+
 /**
  * A form that changes a list item in place: its problems at the top, Save and Cancel at the bottom,
  * Escape to cancel, and focus on its first field (`focusFirst`) when it opens.
@@ -346,6 +583,7 @@ export function EditForm({
   onSubmit: submit,
   onCancel,
   focusFirst = 'input',
+  submitLabel = 'Save changes',
   children,
 }: {
   form: string;
@@ -356,6 +594,7 @@ export function EditForm({
   onSubmit(event: FormEvent): void;
   onCancel(): void;
   focusFirst?: string;
+  submitLabel?: string;
   children: ReactNode;
 }) {
   const box = useRef<HTMLFormElement>(null);
@@ -377,7 +616,7 @@ export function EditForm({
       {children}
       <div className="actions">
         <button type="submit" className="button button--small" disabled={busy}>
-          {busy ? 'Saving…' : 'Save changes'}
+          {busy ? 'Saving…' : submitLabel}
         </button>
         <button type="button" className="button button--secondary button--small" onClick={onCancel}>
           Cancel

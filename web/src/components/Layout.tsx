@@ -1,13 +1,17 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { Link, useRouter } from '../router';
+import { currentFor, Link, useRouter } from '../router';
 import { useSession } from '../session';
 
-const NAV: { to: string; label: string; more?: string }[] = [
+/** The signed-in menu; `section` lists the other paths that belong to an entry (a record, a lab). */
+const NAV: { to: string; label: string; more?: string; section?: string[] }[] = [
   { to: '/', label: 'Dashboard' },
   { to: '/log', label: 'Log', more: ' a reading' },
   { to: '/readings', label: 'Readings' },
   { to: '/symptoms', label: 'Symptoms' },
   { to: '/goals', label: 'Goals' },
+  { to: '/meals', label: 'Meals' },
+  { to: '/records', label: 'Records', more: ' and labs', section: ['/records', '/labs'] },
+  { to: '/insights', label: 'Insights' },
   { to: '/devices', label: 'Devices', more: ' and imports' },
   { to: '/profile', label: 'Profile' },
   { to: '/settings', label: 'Settings' },
@@ -66,7 +70,7 @@ export function Layout({ children }: { children: ReactNode }) {
                 <>
                   {NAV.map((item) => (
                     <li key={item.to}>
-                      <Link to={item.to} aria-current={path === item.to ? 'page' : undefined}>
+                      <Link to={item.to} aria-current={currentFor(path, item.to, item.section)}>
                         {item.label}
                         {item.more ? <span className="nav__more">{item.more}</span> : null}
                       </Link>

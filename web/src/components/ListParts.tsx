@@ -140,15 +140,20 @@ export function useItemMode(): ItemModes {
 }
 
 /**
- * An item's Edit and Delete buttons (and any others, as children), or the delete question in their
- * place. The edit form itself is the caller's: render it instead when `modes.mode` is `edit`.
+ * An item's Edit and Delete buttons (and any others, as children), the delete question in their place,
+ * or the edit form. `onDelete` deletes it on the server, then `onDeleted` takes it off the page.
+ * `editor` is the edit form, given `saved` (which hands the saved item to `onChanged`) and `cancel`:
+ * both go back to the buttons, with focus on Edit.
  */
-export function ItemActions({
+export function ItemActions<T>({
   modes,
   about,
   form,
   question,
   onDelete,
+  onDeleted,
+  onChanged,
+  editor,
   editLabel = 'Edit',
   children,
 }: {
@@ -156,16 +161,36 @@ export function ItemActions({
   about: string;
   form: string;
   question: string;
-  onDelete(): Promise<void>;
+  onDelete(): Promise<unknown>;
+  onDeleted(): void;
+  onChanged(item: T): void;
+  editor(edit: { saved(item: T): void; cancel(): void }): ReactNode;
   editLabel?: string;
   children?: ReactNode;
 }) {
+  if (modes.mode === 'edit') {
+    const close = () => modes.back('edit');
+    return (
+      <>
+        {editor({
+          saved: (item) => {
+            onChanged(item);
+            close();
+          },
+          cancel: close,
+        })}
+      </>
+    );
+  }
   if (modes.mode === 'delete') {
     return (
       <ConfirmDelete
         form={form}
         question={question}
-        onDelete={onDelete}
+        onDelete={async () => {
+          await onDelete();
+          onDeleted();
+        }}
         onCancel={() => modes.back('delete')}
       />
     );
@@ -204,6 +229,10 @@ export interface PagedList<T> {
   heading: RefObject<HTMLHeadingElement | null>;
   /** Puts focus on this element once the list has rendered its next change (a new item, say). */
   focusAfterRender(id: string): void;
+  /** An item saved: in its place (or in `order`), with the status line saying so. */
+  changed(item: T, status: string, order?: (a: T, b: T) => number): void;
+  /** An item deleted: out of the list, the status line saying so, focus on the list's heading. */
+  deleted(item: T, status: string): void;
 }
 
 /**
@@ -269,6 +298,21 @@ export function usePagedList<T>(
     focusOn.current = id;
   }, []);
 
+  // An item's element id (`focusId`) is unique in the page: it tells items apart.
+  const same = (a: T) => (b: T) => focusId(a) === focusId(b);
+  const changed = (item: T, text: string, order?: (a: T, b: T) => number) => {
+    setItems((list) => {
+      const next = list && list.map((x) => (same(item)(x) ? item : x));
+      return next && order ? [...next].sort(order) : next;
+    });
+    setStatus(text);
+  };
+  const deleted = (item: T, text: string) => {
+    setItems((list) => list && list.filter((x) => !same(item)(x)));
+    setStatus(text);
+    heading.current?.focus();
+  };
+
   return {
     items,
     setItems,
@@ -280,7 +324,23 @@ export function usePagedList<T>(
     setStatus,
     heading,
     focusAfterRender,
+    changed,
+    deleted,
   };
+}
+
+/** A row of counts (new, updated, skipped...), each a term with its number. */
+export function Counts({ items }: { items: { label: string; value: ReactNode; testId?: string }[] }) {
+  return (
+    <dl className="facts counts">
+      {items.map((item) => (
+        <div key={item.label}>
+          <dt>{item.label}</dt>
+          <dd data-testid={item.testId}>{item.value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
 }
 
 /**

@@ -39,3 +39,18 @@ export function Page({ title, intro, children }: { title: string; intro?: ReactN
     </>
   );
 }
+
+/** Links to the sections of a long page, at its top. */
+export function OnThisPage({ links }: { links: { href: string; label: string }[] }) {
+  return (
+    <nav className="toc" aria-label="On this page">
+      <ul>
+        {links.map((link) => (
+          <li key={link.href}>
+            <a href={link.href}>{link.label}</a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}

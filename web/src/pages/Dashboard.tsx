@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, AUTH } from '../api';
 import { asApiError, Status } from '../components/Form';
 import { Page } from '../components/Page';
-import { FIELD_LABELS, LATER_FEATURES } from '../labels';
+import { FIELD_LABELS } from '../labels';
 import { Link } from '../router';
 import { useUser } from '../session';
 import { combine, useCatalog, useProfile } from '../setup';
@@ -47,6 +47,16 @@ export function Dashboard() {
         <li>
           <Link to="/goals" className="button button--secondary">
             Your goals
+          </Link>
+        </li>
+        <li>
+          <Link to="/meals" className="button button--secondary">
+            Log a meal
+          </Link>
+        </li>
+        <li>
+          <Link to="/labs" className="button button--secondary">
+            Lab results
           </Link>
         </li>
         <li>
@@ -140,24 +150,6 @@ export function Dashboard() {
           ) : null}
         </section>
       </div>
-
-      <section aria-labelledby="later-title" className="later">
-        <h2 id="later-title">Coming with later services</h2>
-        <p>
-          Health tracking and device data are here: your readings, charts, symptom journal, goals and imports
-          come from them. These other parts arrive in later versions of the web app, with the services that
-          hold their data. Until then there is nothing to show for them, and nothing is made up.
-        </p>
-        <ul className="later-list">
-          {LATER_FEATURES.map((feature) => (
-            <li key={feature.title} className="card card--muted">
-              <h3>{feature.title}</h3>
-              <p>{feature.text}</p>
-              <p className="hint">Not available yet: arrives with the {feature.service} service.</p>
-            </li>
-          ))}
-        </ul>
-      </section>
     </Page>
   );
 }

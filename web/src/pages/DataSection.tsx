@@ -3,11 +3,13 @@ import { api, ApiError, PROFILE } from '../api';
 import {
   asApiError,
   CheckboxField,
+  CodeField,
+  codeOnField,
   ErrorSummary,
   onSubmit,
+  PasswordField,
   Status,
-  TextField,
-  withField,
+  useSubmit,
 } from '../components/Form';
 import { downloadText } from '../download';
 import { useRouter } from '../router';
@@ -69,11 +71,9 @@ function DeleteAccount() {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [sure, setSure] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit(codeOnField);
 
   const submit = onSubmit(async () => {
-    setError(null);
     if (!sure) {
       setError(
         new ApiError(400, 'not_confirmed', 'Tick the box to confirm that everything should be deleted', {
@@ -82,19 +82,13 @@ function DeleteAccount() {
       );
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       await api('DELETE', PROFILE, {
         body: { password, ...(user.mfa_enabled ? { code: code.trim() } : {}) },
       });
       ended('Your account and all your data have been deleted.');
       navigate('/sign-in', { replace: true });
-    } catch (err) {
-      const apiError = asApiError(err);
-      const codeProblem = apiError.code === 'invalid_mfa_code' || apiError.code === 'mfa_code_required';
-      setError(codeProblem ? withField(apiError, 'code') : apiError);
-      setBusy(false);
-    }
+    });
   });
 
   return (
@@ -115,27 +109,21 @@ function DeleteAccount() {
         error={error}
         fields={{ password: 'Password', code: 'Code', confirm: 'Confirmation' }}
       />
-      <TextField
+      <PasswordField
         form="delete"
-        name="password"
         label="Your password"
-        type="password"
-        autoComplete="current-password"
-        required
+        purpose="current"
         value={password}
-        onChange={(e) => setPassword(e.target.value)}
+        onValue={setPassword}
         error={error?.fieldError('password')}
       />
       {user.mfa_enabled ? (
-        <TextField
+        <CodeField
           form="delete"
-          name="code"
           label="Code from your authenticator app, or a backup code"
-          autoComplete="one-time-code"
-          maxLength={20}
-          required
+          backup
           value={code}
-          onChange={(e) => setCode(e.target.value)}
+          onValue={setCode}
           error={error?.fieldError('code')}
         />
       ) : null}

@@ -1,15 +1,24 @@
 import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api';
-import { asApiError, EditForm, ErrorSummary, fieldId, onSubmit, Status, TextField } from '../components/Form';
+import {
+  asApiError,
+  EditForm,
+  ErrorSummary,
+  FileField,
+  onSubmit,
+  Status,
+  TextField,
+} from '../components/Form';
 import {
   ConfirmDelete,
+  Counts,
   ItemActions,
   ListState,
   MoreButton,
   useItemMode,
   usePagedList,
 } from '../components/ListParts';
-import { Page } from '../components/Page';
+import { OnThisPage, Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
 import {
   devices,
@@ -22,7 +31,7 @@ import {
   type NightscoutSecret,
   type NightscoutStatus,
 } from '../devices';
-import type { Formatters, Preferences } from '../format';
+import { bytes, type Formatters, type Preferences } from '../format';
 import { Link, useRouter } from '../router';
 import { useSetup } from '../setup';
 
@@ -51,14 +60,6 @@ const TYPE_NAMES: Record<string, string> = {
   other: 'other device',
 };
 
-/** 1.2 MB, 340 kB, 12 bytes. */
-function bytes(n: number, fmt: Formatters): string {
-  if (n >= 1_000_000_000) return `${fmt.figure(n / 1_000_000_000)}\u00a0GB`;
-  if (n >= 1_000_000) return `${fmt.figure(n / 1_000_000)}\u00a0MB`;
-  if (n >= 1_000) return `${fmt.figure(n / 1_000)}\u00a0kB`;
-  return `${n}\u00a0bytes`;
-}
-
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function Devices() {
@@ -68,25 +69,15 @@ export function Devices() {
       title="Devices and imports"
       intro="Bring in readings from your devices and apps: upload an export file, connect a cloud account, or let a Nightscout uploader send them."
     >
-      <nav className="toc" aria-label="On this page">
-        <ul>
-          <li>
-            <a href="#import">Import a file</a>
-          </li>
-          <li>
-            <a href="#connections">Cloud connections</a>
-          </li>
-          <li>
-            <a href="#nightscout">Nightscout uploader</a>
-          </li>
-          <li>
-            <a href="#devices">Your devices</a>
-          </li>
-          <li>
-            <a href="#imports">Past imports</a>
-          </li>
-        </ul>
-      </nav>
+      <OnThisPage
+        links={[
+          { href: '#import', label: 'Import a file' },
+          { href: '#connections', label: 'Cloud connections' },
+          { href: '#nightscout', label: 'Nightscout uploader' },
+          { href: '#devices', label: 'Your devices' },
+          { href: '#imports', label: 'Past imports' },
+        ]}
+      />
       <SetupGate setup={setup}>{({ prefs, fmt }) => <DevicesBody prefs={prefs} fmt={fmt} />}</SetupGate>
     </Page>
   );
@@ -242,36 +233,29 @@ function ImportSection({
       <h2 id="import">Import a file</h2>
       <form className="form" noValidate onSubmit={submit} aria-busy={busy}>
         <ErrorSummary form="import" error={error} fields={IMPORT_FIELDS} />
-        <div className={`field${error?.fieldError('file') ? ' field--invalid' : ''}`}>
-          <label htmlFor={fieldId('import', 'file')}>File to import</label>
-          <div id={`${fieldId('import', 'file')}-hint`} className="hint">
-            One of:
-            <ul className="formats">
-              <li>
-                Apple Health: export.zip, or the export.xml inside it (Health app, your picture, Export All
-                Health Data)
-              </li>
-              <li>Dexcom Clarity: the CSV export (Clarity, Export)</li>
-              <li>Fitbit: a CSV table (daily activity, sleep, weight or heart rate)</li>
-              <li>Nightscout: a JSON file of entries or treatments</li>
-            </ul>
-          </div>
-          {error?.fieldError('file') ? (
-            <p id={`${fieldId('import', 'file')}-error`} className="field-error">
-              <span className="visually-hidden">Error: </span>
-              {error.fieldError('file')}
-            </p>
-          ) : null}
-          <input
-            id={fieldId('import', 'file')}
-            name="file"
-            type="file"
-            accept=".zip,.xml,.csv,.json,application/zip,text/xml,application/xml,text/csv,application/json"
-            aria-invalid={error?.fieldError('file') ? true : undefined}
-            aria-describedby={`${fieldId('import', 'file')}-hint${error?.fieldError('file') ? ` ${fieldId('import', 'file')}-error` : ''}`}
-            disabled={busy}
-            onChange={(e) => void choose(e.target.files?.[0] ?? null)}
-          />
+        <FileField
+          form="import"
+          name="file"
+          label="File to import"
+          hint={
+            <>
+              One of:
+              <ul className="formats">
+                <li>
+                  Apple Health: export.zip, or the export.xml inside it (Health app, your picture, Export All
+                  Health Data)
+                </li>
+                <li>Dexcom Clarity: the CSV export (Clarity, Export)</li>
+                <li>Fitbit: a CSV table (daily activity, sleep, weight or heart rate)</li>
+                <li>Nightscout: a JSON file of entries or treatments</li>
+              </ul>
+            </>
+          }
+          accept=".zip,.xml,.csv,.json,application/zip,text/xml,application/xml,text/csv,application/json"
+          disabled={busy}
+          onFile={(chosen) => void choose(chosen)}
+          error={error?.fieldError('file')}
+        >
           {file ? (
             <p className="file-kind" data-testid="file-kind">
               {format
@@ -279,7 +263,7 @@ function ImportSection({
                 : `${file.name} (${bytes(file.size, fmt)}) is not a format this page recognises; the server will say whether it can read it.`}
             </p>
           ) : null}
-        </div>
+        </FileField>
         {needsZone || (file && format === null) ? (
           <>
             <TextField
@@ -442,38 +426,23 @@ function ImportFacts({ imp, fmt }: { imp: Import; fmt: Formatters }) {
       {imp.message && !imp.same_file_as ? (
         <p className={imp.status === 'failed' ? 'field-error' : ''}>{imp.message}</p>
       ) : null}
-      <dl className="facts counts">
-        <div>
-          <dt>New readings</dt>
-          <dd data-testid="count-created">{c.readings_created}</dd>
-        </div>
-        <div>
-          <dt>Already in your data</dt>
-          <dd data-testid="count-duplicate">{c.readings_duplicate}</dd>
-        </div>
-        <div>
-          <dt>Skipped</dt>
-          <dd data-testid="count-skipped">{c.records_skipped}</dd>
-        </div>
-        <div>
-          <dt>With problems</dt>
-          <dd data-testid="count-invalid">{c.records_invalid}</dd>
-        </div>
-        {c.treatments_stored > 0 ? (
-          <div>
-            <dt>Treatments (insulin, carbs)</dt>
-            <dd>{c.treatments_stored}</dd>
-          </div>
-        ) : null}
-        <div>
-          <dt>Records read</dt>
-          <dd>
-            {c.records_read}
-            {imp.format ? ` from a ${FORMAT_NAMES[imp.format] ?? imp.format}` : ''}
-            {imp.timezone ? `, times in ${imp.timezone}` : ''}, {bytes(imp.size_bytes, fmt)}
-          </dd>
-        </div>
-      </dl>
+      <Counts
+        items={[
+          { label: 'New readings', value: c.readings_created, testId: 'count-created' },
+          { label: 'Already in your data', value: c.readings_duplicate, testId: 'count-duplicate' },
+          { label: 'Skipped', value: c.records_skipped, testId: 'count-skipped' },
+          { label: 'With problems', value: c.records_invalid, testId: 'count-invalid' },
+          ...(c.treatments_stored > 0
+            ? [{ label: 'Treatments (insulin, carbs)', value: c.treatments_stored }]
+            : []),
+          {
+            label: 'Records read',
+            value: `${c.records_read}${imp.format ? ` from a ${FORMAT_NAMES[imp.format] ?? imp.format}` : ''}${
+              imp.timezone ? `, times in ${imp.timezone}` : ''
+            }, ${bytes(imp.size_bytes, fmt)}`,
+          },
+        ]}
+      />
       {reasons.length > 0 ? (
         <>
           <h4>Skipped, and why</h4>
@@ -697,40 +666,29 @@ function DeviceItem({
         </div>
       </dl>
       <ErrorSummary form={`device-${device.id}`} error={error} fields={{}} />
-      {modes.mode === 'edit' ? (
-        <RenameDevice
-          device={device}
-          onSaved={(d) => {
-            onChanged(d, `Renamed to ${d.name}.`);
-            modes.back('edit');
-          }}
-          onCancel={() => modes.back('edit')}
-        />
-      ) : (
-        <ItemActions
-          modes={modes}
-          about={device.name}
-          editLabel="Rename"
-          form={`delete-${device.id}`}
-          question={`Remove “${device.name}” from your devices? The readings it sent stay in your data.`}
-          onDelete={async () => {
-            await devices.remove(device.id);
-            onDeleted();
-          }}
-        >
-          {disconnected && viaConnection ? null : (
-            <button
-              type="button"
-              className="button button--small button--secondary"
-              aria-label={`${disconnected ? 'Reconnect' : 'Disconnect'} ${device.name}`}
-              disabled={busy}
-              onClick={() => void toggle()}
-            >
-              {disconnected ? 'Reconnect' : 'Disconnect'}
-            </button>
-          )}
-        </ItemActions>
-      )}
+      <ItemActions
+        modes={modes}
+        about={device.name}
+        editLabel="Rename"
+        form={`delete-${device.id}`}
+        question={`Remove “${device.name}” from your devices? The readings it sent stay in your data.`}
+        onDelete={() => devices.remove(device.id)}
+        onDeleted={onDeleted}
+        onChanged={(d: Device) => onChanged(d, `Renamed to ${d.name}.`)}
+        editor={(edit) => <RenameDevice device={device} onSaved={edit.saved} onCancel={edit.cancel} />}
+      >
+        {disconnected && viaConnection ? null : (
+          <button
+            type="button"
+            className="button button--small button--secondary"
+            aria-label={`${disconnected ? 'Reconnect' : 'Disconnect'} ${device.name}`}
+            disabled={busy}
+            onClick={() => void toggle()}
+          >
+            {disconnected ? 'Reconnect' : 'Disconnect'}
+          </button>
+        )}
+      </ItemActions>
       {disconnected && viaConnection && modes.mode === 'view' ? (
         <p className="hint">
           To receive its readings again, <a href="#connections">connect the account again</a>.

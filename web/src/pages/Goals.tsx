@@ -1,16 +1,16 @@
 import { useState } from 'react';
-import { ApiError } from '../api';
+import type { ApiError } from '../api';
 import {
-  asApiError,
+  CardForm,
+  type Checked,
   EditForm,
-  ErrorSummary,
   fieldId,
+  formProblems,
   MeasureField,
-  onSubmit,
   SelectField,
-  Status,
   TextAreaField,
   TextField,
+  useDraftForm,
 } from '../components/Form';
 import { defaultUnit, unitOptions, lower } from '../components/Health';
 import { ItemActions, ListState, MoreButton, useItemMode, usePagedList } from '../components/ListParts';
@@ -63,7 +63,7 @@ interface Draft {
 /** Goals need one number per reading: blood pressure (two) has none. */
 const goalMetrics = (catalog: Catalog) => catalog.items.filter((m) => m.kind === 'scalar');
 
-function bodyOf(draft: Draft, original?: Goal) {
+function bodyOf(draft: Draft, original?: Goal): Checked<Record<string, unknown>> {
   const problems: { field: string; problem: string }[] = [];
   const num = (text: string) => (text.trim() === '' ? null : Number(text));
   const target = num(draft.target);
@@ -88,9 +88,7 @@ function bodyOf(draft: Draft, original?: Goal) {
     });
   }
   if (!draft.deadline) problems.push({ field: 'deadline', problem: 'Choose the date to reach it by' });
-  if (problems.length > 0) {
-    return { error: new ApiError(400, 'validation_error', 'Please correct the form', problems) };
-  }
+  if (problems.length > 0) return { error: formProblems(problems) };
   const body: Record<string, unknown> = {
     direction: draft.direction,
     target_value: target,
@@ -289,40 +287,27 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
     title: '',
     notes: '',
   });
-  const [draft, setDraft] = useState<Draft>(() => fresh(first));
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState('');
   const list = usePagedList<Goal>(
     (cursor) => health.goals(cursor),
     (g) => `goal-${g.id}`,
     (count) => `Showing ${count} goals.`,
   );
-  const { items, setItems, setStatus, heading } = list;
-  const info = catalog.byType.get(draft.metric_type) ?? first;
+  const { items, setItems, heading } = list;
   const today = todayIn(prefs.timezone);
-
-  const submit = onSubmit(async () => {
-    setError(null);
-    setSaved('');
-    const result = bodyOf(draft);
-    if ('error' in result) {
-      setError(result.error ?? null);
-      return;
-    }
-    setBusy(true);
-    try {
-      const goal = await health.addGoal(result.body);
+  const { draft, setDraft, change, busy, error, submit } = useDraftForm({
+    initial: () => fresh(first),
+    check: (d: Draft) => bodyOf(d),
+    send: async (body) => {
+      setSaved('');
+      const goal = await health.addGoal(body);
       list.focusAfterRender(`goal-${goal.id}`);
       setItems((list) => [goal, ...(list ?? [])]);
-      setDraft(fresh(info));
+      setDraft(fresh(catalog.byType.get(goal.metric_type) ?? first));
       setSaved('Goal saved: it is first in your list of goals.');
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    },
   });
+  const info = catalog.byType.get(draft.metric_type) ?? first;
 
   return (
     <>
@@ -344,15 +329,8 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
               prefs={prefs}
               fmt={fmt}
               today={today}
-              onChanged={(updated) => {
-                setItems((list) => list && list.map((x) => (x.id === updated.id ? updated : x)));
-                setStatus('Goal saved.');
-              }}
-              onDeleted={() => {
-                setItems((list) => list && list.filter((x) => x.id !== g.id));
-                setStatus('Goal deleted.');
-                heading.current?.focus();
-              }}
+              onChanged={(updated) => list.changed(updated, 'Goal saved.')}
+              onDeleted={() => list.deleted(g, 'Goal deleted.')}
             />
           ))}
         </ul>
@@ -363,20 +341,21 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
         </MoreButton>
       ) : null}
 
-      <form
-        className="form card"
-        noValidate
+      <CardForm
+        form="goal"
+        title="Set a goal"
+        error={error}
+        fields={FIELDS}
+        busy={busy}
         onSubmit={submit}
-        aria-busy={busy}
-        aria-labelledby="goal-form-title"
+        submitLabel="Save goal"
+        status={saved}
       >
-        <h2 id="goal-form-title">Set a goal</h2>
-        <ErrorSummary form="goal" error={error} fields={FIELDS} />
         <GoalFields
           form="goal"
           draft={draft}
           change={(patch) => {
-            setDraft((d) => ({ ...d, ...patch }));
+            change(patch);
             setSaved('');
           }}
           error={error}
@@ -386,13 +365,7 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
           today={today}
           fixedMetric={false}
         />
-        <div className="actions">
-          <button type="submit" className="button" disabled={busy}>
-            {busy ? 'Saving…' : 'Save goal'}
-          </button>
-        </div>
-        <Status>{saved}</Status>
-      </form>
+      </CardForm>
     </>
   );
 }
@@ -478,30 +451,25 @@ function GoalItem({
         </p>
       ) : null}
       {goal.notes ? <p className="entry__notes">{goal.notes}</p> : null}
-      {modes.mode === 'edit' ? (
-        <EditGoal
-          goal={goal}
-          catalog={catalog}
-          prefs={prefs}
-          today={today}
-          onSaved={(g) => {
-            onChanged(g);
-            modes.back('edit');
-          }}
-          onCancel={() => modes.back('edit')}
-        />
-      ) : (
-        <ItemActions
-          modes={modes}
-          about={title}
-          form={`delete-${goal.id}`}
-          question={`Delete the goal “${title}”?`}
-          onDelete={async () => {
-            await health.deleteGoal(goal.id);
-            onDeleted();
-          }}
-        />
-      )}
+      <ItemActions
+        modes={modes}
+        about={title}
+        form={`delete-${goal.id}`}
+        question={`Delete the goal “${title}”?`}
+        onDelete={() => health.deleteGoal(goal.id)}
+        onDeleted={onDeleted}
+        onChanged={onChanged}
+        editor={(edit) => (
+          <EditGoal
+            goal={goal}
+            catalog={catalog}
+            prefs={prefs}
+            today={today}
+            onSaved={edit.saved}
+            onCancel={edit.cancel}
+          />
+        )}
+      />
     </li>
   );
 }
@@ -523,34 +491,20 @@ function EditGoal({
 }) {
   const info = catalog.byType.get(goal.metric_type)!;
   const form = `edit-${goal.id}`;
-  const [draft, setDraft] = useState<Draft>({
-    metric_type: goal.metric_type,
-    direction: goal.direction,
-    target: String(goal.target_value),
-    unit: goal.unit,
-    tolerance: goal.tolerance === null ? '' : String(goal.tolerance),
-    baseline: goal.baseline_value === null ? '' : String(goal.baseline_value),
-    deadline: goal.deadline,
-    title: goal.title ?? '',
-    notes: goal.notes ?? '',
-  });
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = onSubmit(async () => {
-    setError(null);
-    const result = bodyOf(draft, goal);
-    if ('error' in result) {
-      setError(result.error ?? null);
-      return;
-    }
-    setBusy(true);
-    try {
-      onSaved(await health.changeGoal(goal.id, result.body));
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
+  const { draft, change, busy, error, submit } = useDraftForm({
+    initial: {
+      metric_type: goal.metric_type,
+      direction: goal.direction,
+      target: String(goal.target_value),
+      unit: goal.unit,
+      tolerance: goal.tolerance === null ? '' : String(goal.tolerance),
+      baseline: goal.baseline_value === null ? '' : String(goal.baseline_value),
+      deadline: goal.deadline,
+      title: goal.title ?? '',
+      notes: goal.notes ?? '',
+    },
+    check: (d: Draft) => bodyOf(d, goal),
+    send: async (body) => onSaved(await health.changeGoal(goal.id, body)),
   });
 
   return (
@@ -566,7 +520,7 @@ function EditGoal({
       <GoalFields
         form={form}
         draft={draft}
-        change={(patch) => setDraft((d) => ({ ...d, ...patch }))}
+        change={change}
         error={error}
         info={info}
         catalog={catalog}

@@ -15,8 +15,9 @@ import { startOfDay, type Formatters, type Preferences } from '../format';
 import { health, type Catalog, type Reading, type Summary } from '../health';
 import { NORMAL_RANGES } from '../ranges';
 import { Link } from '../router';
+import { DashboardInsights } from './Insights';
 
-/** The dashboard's health part: latest readings, charts over a chosen period, and insights (not yet). */
+/** The dashboard's health part: latest readings, charts over a chosen period, and insights. */
 export function HealthOverview({
   catalog,
   prefs,
@@ -79,17 +80,7 @@ export function HealthOverview({
 
       <section aria-labelledby="insights-title" className="section">
         <h2 id="insights-title">Insights</h2>
-        <div className="card card--muted">
-          <p>
-            <strong>Not available yet.</strong> Insights (what changed in your data and why it may matter)
-            come from the AI insights service, which this server does not run yet. Until it does, nothing is
-            shown here, and nothing is made up.
-          </p>
-          <p className="hint">
-            What you see above is your own data: readings as you logged them, and guideline classes worked out
-            by the health tracking service from published thresholds.
-          </p>
-        </div>
+        <DashboardInsights fmt={fmt} />
       </section>
     </>
   );

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api';
+import type { ApiError } from '../api';
 import {
   asApiError,
+  formProblems,
   ErrorSummary,
   MeasureField,
   onSubmit,
@@ -83,10 +84,6 @@ interface Draft {
 
 const number = (text: string) => (text.trim() === '' ? NaN : Number(text));
 
-/** A problem found before sending, in the API's error shape so it shows the same way. */
-const localError = (problems: { field: string; problem: string }[]) =>
-  new ApiError(400, 'validation_error', 'Please correct the form', problems);
-
 export function ReadingForm({
   catalog,
   prefs,
@@ -156,7 +153,7 @@ export function ReadingForm({
       else problems.push({ field: 'timestamp', problem: 'Enter a date and time, or leave it empty for now' });
     }
     if (problems.length > 0) {
-      setError(localError(problems));
+      setError(formProblems(problems));
       return;
     }
     setBusy(true);

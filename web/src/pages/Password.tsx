@@ -1,49 +1,40 @@
 import { useEffect, useState } from 'react';
-import { api, AUTH, type ApiError, type User } from '../api';
-import { asApiError, ErrorSummary, onSubmit, Status, TextField, withField } from '../components/Form';
+import { api, AUTH, type User } from '../api';
+import {
+  asApiError,
+  EmailField,
+  ErrorSummary,
+  onSubmit,
+  PasswordField,
+  Status,
+  useSubmit,
+  withField,
+} from '../components/Form';
 import { Page } from '../components/Page';
 import { Link, useRouter } from '../router';
 import { useSession } from '../session';
-import { PASSWORD_RULES } from './SignUp';
 
 export function ForgotPassword() {
   const [email, setEmail] = useState('');
-  const [error, setError] = useState<ApiError | null>(null);
   const [sent, setSent] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
 
-  const submit = onSubmit(async () => {
-    setBusy(true);
-    setError(null);
-    setSent('');
-    try {
+  const submit = onSubmit(() =>
+    run(async () => {
+      setSent('');
       const answer = await api<{ message: string }>('POST', `${AUTH}/password-reset/request`, {
         auth: false,
         body: { email: email.trim() },
       });
       setSent(`${answer.message}. The link works once, for 30 minutes.`);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  });
+    }),
+  );
 
   return (
     <Page title="Reset your password" intro="We will email you a link to choose a new password.">
       <form className="form card" noValidate onSubmit={submit} aria-busy={busy}>
         <ErrorSummary form="forgot" error={error} fields={{ email: 'Email' }} />
-        <TextField
-          form="forgot"
-          name="email"
-          label="Email"
-          type="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={error?.fieldError('email')}
-        />
+        <EmailField form="forgot" value={email} onValue={setEmail} error={error?.fieldError('email')} />
         <div className="actions">
           <button type="submit" className="button" disabled={busy}>
             Send the link
@@ -62,14 +53,13 @@ export function ResetPassword() {
   const { state, ended } = useSession();
   const token = search.get('token') ?? '';
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit((e) =>
+    e.code === 'weak_password' ? withField(e, 'new_password') : e,
+  );
 
-  const submit = onSubmit(async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = onSubmit(() =>
+    run(async () => {
       await api('POST', `${AUTH}/password-reset/confirm`, {
         auth: false,
         body: { token, new_password: password },
@@ -77,13 +67,8 @@ export function ResetPassword() {
       // Every session ends with a reset, this tab's included.
       if (state.status === 'signed-in') ended('Your password has changed. Sign in with the new one.');
       setDone(true);
-    } catch (err) {
-      const apiError = asApiError(err);
-      setError(apiError.code === 'weak_password' ? withField(apiError, 'new_password') : apiError);
-    } finally {
-      setBusy(false);
-    }
-  });
+    }),
+  );
 
   if (!token) {
     return (
@@ -115,16 +100,13 @@ export function ResetPassword() {
           error={error}
           fields={{ new_password: 'New password', token: 'Reset link' }}
         />
-        <TextField
+        <PasswordField
           form="reset"
           name="new_password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          hint={PASSWORD_RULES}
-          required
+          purpose="new"
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onValue={setPassword}
           error={error?.fieldError('new_password')}
         />
         {error?.fieldError('token') ? (

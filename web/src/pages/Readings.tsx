@@ -1,13 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api';
 import {
   asApiError,
+  type Checked,
   EditForm,
+  formProblems,
   MeasureField,
-  onSubmit,
   SelectField,
   TextAreaField,
   TextField,
+  useDraftForm,
 } from '../components/Form';
 import {
   canonicalValue,
@@ -295,28 +296,25 @@ function ReadingItem({
       </p>
       {reading.notes ? <p className="entry__notes">{reading.notes}</p> : null}
 
-      {reading.storage === 'series' || !reading.id ? null : modes.mode === 'edit' ? (
-        <EditReading
-          reading={reading}
-          catalog={catalog}
-          prefs={prefs}
-          fmt={fmt}
-          onSaved={(updated) => {
-            onChanged(updated);
-            modes.back('edit');
-          }}
-          onCancel={() => modes.back('edit')}
-        />
-      ) : (
+      {reading.storage === 'series' || !reading.id ? null : (
         <ItemActions
           modes={modes}
           about={about}
           form={`delete-${key}`}
           question={`Delete this ${lower(name)} reading of ${when}?`}
-          onDelete={async () => {
-            await health.deleteReading(reading.id!);
-            onDeleted();
-          }}
+          onDelete={() => health.deleteReading(reading.id!)}
+          onDeleted={onDeleted}
+          onChanged={onChanged}
+          editor={(edit) => (
+            <EditReading
+              reading={reading}
+              catalog={catalog}
+              prefs={prefs}
+              fmt={fmt}
+              onSaved={edit.saved}
+              onCancel={edit.cancel}
+            />
+          )}
         />
       )}
     </li>
@@ -342,24 +340,6 @@ function EditReading({
   const bp = isBloodPressure(reading.value);
   const form = `edit-${reading.id}`;
   const originalTime = localInputValue(reading.timestamp, prefs.timezone);
-  const [value, setValue] = useState(bp ? '' : String(reading.value));
-  const [systolic, setSystolic] = useState(
-    isBloodPressure(reading.value) ? String(reading.value.systolic) : '',
-  );
-  const [diastolic, setDiastolic] = useState(
-    isBloodPressure(reading.value) ? String(reading.value.diastolic) : '',
-  );
-  const [unit, setUnit] = useState(
-    unitOptions(info).some((u) => u.value === reading.unit)
-      ? reading.unit
-      : (info.units.find((u) => u.ucum === reading.ucum_unit)?.names[0] ?? reading.unit),
-  );
-  const [context, setContext] = useState(reading.context ?? '');
-  const [time, setTime] = useState(originalTime);
-  const [notes, setNotes] = useState(reading.notes ?? '');
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-
   const fields: Record<string, string> = {
     ...(bp ? { 'value.systolic': 'Systolic', 'value.diastolic': 'Diastolic' } : { value: info.name }),
     unit: 'Unit',
@@ -367,40 +347,44 @@ function EditReading({
     timestamp: 'When measured',
     notes: 'Notes',
   };
-
-  const submit = onSubmit(async () => {
-    setError(null);
-    const n = (t: string) => (t.trim() === '' ? NaN : Number(t));
-    const problems: { field: string; problem: string }[] = [];
-    const newValue = bp ? { systolic: n(systolic), diastolic: n(diastolic) } : n(value);
-    if (typeof newValue === 'number' ? !Number.isFinite(newValue) : !Number.isFinite(newValue.systolic)) {
-      problems.push({ field: bp ? 'value.systolic' : 'value', problem: 'Enter a number' });
-    }
-    if (typeof newValue === 'object' && !Number.isFinite(newValue.diastolic)) {
-      problems.push({ field: 'value.diastolic', problem: 'Enter a number' });
-    }
-    const timestamp = time && time !== originalTime ? zonedIso(time, prefs.timezone) : undefined;
-    if (time && time !== originalTime && !timestamp) {
-      problems.push({ field: 'timestamp', problem: 'Enter a date and time' });
-    }
-    if (problems.length > 0) {
-      setError(new ApiError(400, 'validation_error', 'Please correct the form', problems));
-      return;
-    }
-    setBusy(true);
-    try {
-      const updated = await health.changeReading(reading.id!, {
-        value: newValue,
-        unit,
-        ...(timestamp ? { timestamp } : {}),
-        ...(info.contexts ? { context: context || null } : {}),
-        notes: notes.trim() || null,
-      });
-      onSaved(updated);
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
+  const { draft, change, busy, error, submit } = useDraftForm({
+    initial: {
+      value: isBloodPressure(reading.value) ? '' : String(reading.value),
+      systolic: isBloodPressure(reading.value) ? String(reading.value.systolic) : '',
+      diastolic: isBloodPressure(reading.value) ? String(reading.value.diastolic) : '',
+      unit: unitOptions(info).some((u) => u.value === reading.unit)
+        ? reading.unit
+        : (info.units.find((u) => u.ucum === reading.ucum_unit)?.names[0] ?? reading.unit),
+      context: reading.context ?? '',
+      time: originalTime,
+      notes: reading.notes ?? '',
+    },
+    check: (d): Checked<Parameters<typeof health.changeReading>[1]> => {
+      const n = (t: string) => (t.trim() === '' ? NaN : Number(t));
+      const problems: { field: string; problem: string }[] = [];
+      const newValue = bp ? { systolic: n(d.systolic), diastolic: n(d.diastolic) } : n(d.value);
+      if (typeof newValue === 'number' ? !Number.isFinite(newValue) : !Number.isFinite(newValue.systolic)) {
+        problems.push({ field: bp ? 'value.systolic' : 'value', problem: 'Enter a number' });
+      }
+      if (typeof newValue === 'object' && !Number.isFinite(newValue.diastolic)) {
+        problems.push({ field: 'value.diastolic', problem: 'Enter a number' });
+      }
+      const timestamp = d.time && d.time !== originalTime ? zonedIso(d.time, prefs.timezone) : undefined;
+      if (d.time && d.time !== originalTime && !timestamp) {
+        problems.push({ field: 'timestamp', problem: 'Enter a date and time' });
+      }
+      if (problems.length > 0) return { error: formProblems(problems) };
+      return {
+        body: {
+          value: newValue,
+          unit: d.unit,
+          ...(timestamp ? { timestamp } : {}),
+          ...(info.contexts ? { context: d.context || null } : {}),
+          notes: d.notes.trim() || null,
+        },
+      };
+    },
+    send: async (body) => onSaved(await health.changeReading(reading.id!, body)),
   });
 
   return (
@@ -424,8 +408,8 @@ function EditReading({
               type="number"
               inputMode="decimal"
               step="any"
-              value={systolic}
-              onChange={(e) => setSystolic(e.target.value)}
+              value={draft.systolic}
+              onChange={(e) => change({ systolic: e.target.value })}
               error={error?.fieldError('value.systolic')}
             />
             <TextField
@@ -435,8 +419,8 @@ function EditReading({
               type="number"
               inputMode="decimal"
               step="any"
-              value={diastolic}
-              onChange={(e) => setDiastolic(e.target.value)}
+              value={draft.diastolic}
+              onChange={(e) => change({ diastolic: e.target.value })}
               error={error?.fieldError('value.diastolic')}
             />
           </div>
@@ -446,8 +430,8 @@ function EditReading({
             form={form}
             name="unit"
             label="Unit"
-            value={unit}
-            onChange={(e) => setUnit(e.target.value)}
+            value={draft.unit}
+            onChange={(e) => change({ unit: e.target.value })}
           >
             {unitOptions(info).map((u) => (
               <option key={u.value} value={u.value}>
@@ -460,11 +444,11 @@ function EditReading({
             form={form}
             name="value"
             label={info.name}
-            value={value}
-            unit={unit}
+            value={draft.value}
+            unit={draft.unit}
             units={unitOptions(info)}
-            onValue={setValue}
-            onUnit={setUnit}
+            onValue={(value) => change({ value })}
+            onUnit={(unit) => change({ unit })}
             error={error?.fieldError('value') ?? error?.fieldError('unit')}
           />
         )}
@@ -474,8 +458,8 @@ function EditReading({
           form={form}
           name="context"
           label="When was it measured?"
-          value={context}
-          onChange={(e) => setContext(e.target.value)}
+          value={draft.context}
+          onChange={(e) => change({ context: e.target.value })}
           error={error?.fieldError('context')}
         >
           <option value="">Not given</option>
@@ -492,8 +476,8 @@ function EditReading({
         label="When measured"
         type="datetime-local"
         hint={<TimeZoneHint prefs={prefs} empty="" />}
-        value={time}
-        onChange={(e) => setTime(e.target.value)}
+        value={draft.time}
+        onChange={(e) => change({ time: e.target.value })}
         error={error?.fieldError('timestamp')}
       />
       <TextAreaField
@@ -501,8 +485,8 @@ function EditReading({
         name="notes"
         label="Notes (optional)"
         maxLength={2000}
-        value={notes}
-        onChange={(e) => setNotes(e.target.value)}
+        value={draft.notes}
+        onChange={(e) => change({ notes: e.target.value })}
         error={error?.fieldError('notes')}
       />
     </EditForm>

@@ -1,9 +1,18 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, AUTH, type ApiError } from '../api';
-import { asApiError, ErrorSummary, onSubmit, Status, TextField, withField } from '../components/Form';
+import { useEffect, useRef, useState } from 'react';
+import { api, AUTH } from '../api';
+import {
+  asApiError,
+  CodeField,
+  codeOnField,
+  ErrorSummary,
+  onSubmit,
+  PasswordField,
+  Status,
+  useSubmit,
+  withField,
+} from '../components/Form';
 import { downloadText } from '../download';
 import { useSession, useUser } from '../session';
-import { PASSWORD_RULES } from './SignUp';
 
 interface Enrollment {
   secret: string;
@@ -80,24 +89,7 @@ function BackupCodes({ codes, onDone }: { codes: string[]; onDone(): void }) {
 }
 
 /** Busy flag and error of one form; codes about the second factor land on its `code` field. */
-function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const run = useCallback(async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      const apiError = asApiError(err);
-      const codeProblem = apiError.code === 'invalid_mfa_code' || apiError.code === 'mfa_code_required';
-      setError(codeProblem ? withField(apiError, 'code') : apiError);
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { busy, error, run };
-}
+const useAction = () => useSubmit(codeOnField);
 
 export function MfaSection() {
   const user = useUser();
@@ -229,16 +221,11 @@ function Enroll({
         <li>
           <form className="form" noValidate onSubmit={confirm} aria-busy={busy}>
             <ErrorSummary form="mfa-confirm" error={error} fields={{ code: 'Code' }} />
-            <TextField
+            <CodeField
               form="mfa-confirm"
-              name="code"
               label="Enter the 6-digit code the app shows"
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              maxLength={6}
-              required
               value={code}
-              onChange={(e) => setCode(e.target.value)}
+              onValue={setCode}
               error={error?.fieldError('code')}
             />
             <div className="actions">
@@ -278,16 +265,11 @@ function ReplaceCodes({ onCodes }: { onCodes(codes: string[]): void }) {
       <h3 id="mfa-codes-title">Replace your backup codes</h3>
       <p>If you have used or lost some, make a new set. The old codes stop working.</p>
       <ErrorSummary form="mfa-codes" error={error} fields={{ code: 'Code' }} />
-      <TextField
+      <CodeField
         form="mfa-codes"
-        name="code"
         label="Code from your authenticator app"
-        autoComplete="one-time-code"
-        inputMode="numeric"
-        maxLength={6}
-        required
         value={code}
-        onChange={(e) => setCode(e.target.value)}
+        onValue={setCode}
         error={error?.fieldError('code')}
       />
       <div className="actions">
@@ -319,26 +301,20 @@ function DisableMfa({ onDisabled }: { onDisabled(): void }) {
     >
       <h3 id="mfa-off-title">Turn two-factor sign-in off</h3>
       <ErrorSummary form="mfa-off" error={error} fields={{ password: 'Password', code: 'Code' }} />
-      <TextField
+      <PasswordField
         form="mfa-off"
-        name="password"
         label="Your password"
-        type="password"
-        autoComplete="current-password"
-        required
+        purpose="current"
         value={password}
-        onChange={(e) => setPassword(e.target.value)}
+        onValue={setPassword}
         error={error?.fieldError('password')}
       />
-      <TextField
+      <CodeField
         form="mfa-off"
-        name="code"
         label="Code from your authenticator app, or a backup code"
-        autoComplete="one-time-code"
-        maxLength={20}
-        required
+        backup
         value={code}
-        onChange={(e) => setCode(e.target.value)}
+        onValue={setCode}
         error={error?.fieldError('code')}
       />
       <div className="actions">
@@ -385,27 +361,22 @@ export function PasswordSection() {
           error={error}
           fields={{ current_password: 'Current password', new_password: 'New password' }}
         />
-        <TextField
+        <PasswordField
           form="password"
           name="current_password"
           label="Current password"
-          type="password"
-          autoComplete="current-password"
-          required
+          purpose="current"
           value={current}
-          onChange={(e) => setCurrent(e.target.value)}
+          onValue={setCurrent}
           error={error?.fieldError('current_password')}
         />
-        <TextField
+        <PasswordField
           form="password"
           name="new_password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          hint={PASSWORD_RULES}
-          required
+          purpose="new"
           value={next}
-          onChange={(e) => setNext(e.target.value)}
+          onValue={setNext}
           error={error?.fieldError('new_password')}
         />
         <div className="actions">

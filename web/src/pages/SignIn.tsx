@@ -1,6 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, AUTH, ApiError, isMfaChallenge, type MfaChallenge, type TokenResponse } from '../api';
-import { asApiError, ErrorSummary, onSubmit, TextField, withField } from '../components/Form';
+import {
+  asApiError,
+  CodeField,
+  EmailField,
+  ErrorSummary,
+  onSubmit,
+  PasswordField,
+  useSubmit,
+  withField,
+} from '../components/Form';
 import { Page } from '../components/Page';
 import { Link, useRouter } from '../router';
 import { useSession } from '../session';
@@ -18,8 +27,7 @@ export function SignIn() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
 
   useEffect(() => {
     if (notice) clearNotice();
@@ -30,22 +38,16 @@ export function SignIn() {
     navigate(nextPath(search), { replace: true });
   };
 
-  const submit = onSubmit(async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = onSubmit(() =>
+    run(async () => {
       const answer = await api<TokenResponse | MfaChallenge>('POST', `${AUTH}/login`, {
         auth: false,
         body: { email: email.trim(), password },
       });
       if (isMfaChallenge(answer)) setChallenge(answer);
       else finish(answer);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  });
+    }),
+  );
 
   if (challenge) {
     return (
@@ -70,26 +72,18 @@ export function SignIn() {
       ) : null}
       <form className="form card" noValidate onSubmit={submit} aria-busy={busy}>
         <ErrorSummary form="signin" error={error} fields={{ email: 'Email', password: 'Password' }} />
-        <TextField
+        <EmailField
           form="signin"
-          name="email"
-          label="Email"
-          type="email"
           autoComplete="username"
-          required
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          onValue={setEmail}
           error={error?.fieldError('email')}
         />
-        <TextField
+        <PasswordField
           form="signin"
-          name="password"
-          label="Password"
-          type="password"
-          autoComplete="current-password"
-          required
+          purpose="current"
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onValue={setPassword}
           error={error?.fieldError('password')}
         />
         <div className="actions">
@@ -116,8 +110,7 @@ function MfaStep({
   onRestart(message?: string): void;
 }) {
   const [code, setCode] = useState('');
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit((e) => (e.code === 'invalid_mfa_code' ? withField(e, 'code') : e));
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -125,26 +118,22 @@ function MfaStep({
     heading.current?.focus();
   }, []);
 
-  const submit = onSubmit(async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const tokens = await api<TokenResponse>('POST', `${AUTH}/login/mfa`, {
-        auth: false,
-        body: { mfa_token: challenge.mfa_token, code: code.trim() },
-      });
-      onDone(tokens);
-    } catch (err) {
-      const apiError = asApiError(err);
-      if (apiError.code === 'invalid_token') {
+  const submit = onSubmit(() =>
+    run(async () => {
+      try {
+        onDone(
+          await api<TokenResponse>('POST', `${AUTH}/login/mfa`, {
+            auth: false,
+            body: { mfa_token: challenge.mfa_token, code: code.trim() },
+          }),
+        );
+      } catch (err) {
+        // The step's token lasts minutes: past them, the sign-in starts again.
+        if (asApiError(err).code !== 'invalid_token') throw err;
         onRestart('The sign-in took too long. Please enter your email and password again.');
-        return;
       }
-      setError(apiError.code === 'invalid_mfa_code' ? withField(apiError, 'code') : apiError);
-    } finally {
-      setBusy(false);
-    }
-  });
+    }),
+  );
 
   return (
     <>
@@ -154,19 +143,13 @@ function MfaStep({
       <p className="lead">Your password was right. Now enter the 6-digit code from your authenticator app.</p>
       <form className="form card" noValidate onSubmit={submit} aria-busy={busy}>
         <ErrorSummary form="mfa" error={error} fields={{ code: 'Code' }} />
-        <TextField
+        <CodeField
           form="mfa"
-          name="code"
           label="Code"
           hint="The 6-digit code from your authenticator app, or one of your backup codes (like abcde-fghjk)."
-          autoComplete="one-time-code"
-          inputMode="text"
-          autoCapitalize="none"
-          spellCheck={false}
-          required
-          maxLength={20}
+          backup
           value={code}
-          onChange={(e) => setCode(e.target.value)}
+          onValue={setCode}
           error={error?.fieldError('code')}
         />
         <div className="actions">

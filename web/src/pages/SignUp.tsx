@@ -1,12 +1,17 @@
 import { useState } from 'react';
-import { api, AUTH, type ApiError, type TokenResponse, type User } from '../api';
-import { asApiError, ErrorSummary, onSubmit, TextField, withField } from '../components/Form';
+import { api, AUTH, type TokenResponse, type User } from '../api';
+import {
+  EmailField,
+  ErrorSummary,
+  onSubmit,
+  PasswordField,
+  TextField,
+  useSubmit,
+  withField,
+} from '../components/Form';
 import { Page } from '../components/Page';
 import { Link, useRouter } from '../router';
 import { useSession } from '../session';
-
-export const PASSWORD_RULES =
-  'At least 8 characters, using three of: lower-case letters, capitals, digits and symbols (or any 16 characters or more). Not a common password and not your email address.';
 
 export function SignUp() {
   const { signedIn } = useSession();
@@ -14,13 +19,10 @@ export function SignUp() {
   const [fullName, setFullName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit((e) => (e.code === 'email_taken' ? withField(e, 'email') : e));
 
-  const submit = onSubmit(async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = onSubmit(() =>
+    run(async () => {
       const body = { full_name: fullName.trim(), email: email.trim(), password };
       await api<User>('POST', `${AUTH}/register`, { auth: false, body });
       // A new account has no second factor: signing in right away gives tokens.
@@ -30,13 +32,8 @@ export function SignUp() {
       });
       signedIn(tokens);
       navigate('/', { replace: true });
-    } catch (err) {
-      const apiError = asApiError(err);
-      setError(apiError.code === 'email_taken' ? withField(apiError, 'email') : apiError);
-    } finally {
-      setBusy(false);
-    }
-  });
+    }),
+  );
 
   return (
     <Page title="Create your account" intro="Keep your health data in one place that you control.">
@@ -57,27 +54,12 @@ export function SignUp() {
           onChange={(e) => setFullName(e.target.value)}
           error={error?.fieldError('full_name')}
         />
-        <TextField
+        <EmailField form="signup" value={email} onValue={setEmail} error={error?.fieldError('email')} />
+        <PasswordField
           form="signup"
-          name="email"
-          label="Email"
-          type="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={error?.fieldError('email')}
-        />
-        <TextField
-          form="signup"
-          name="password"
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          hint={PASSWORD_RULES}
-          required
+          purpose="new"
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onValue={setPassword}
           error={error?.fieldError('password')}
         />
         <div className="actions">

@@ -1,15 +1,15 @@
 import { useState } from 'react';
-import { ApiError } from '../api';
+import type { ApiError } from '../api';
 import {
-  asApiError,
+  CardForm,
+  type Checked,
   EditForm,
-  ErrorSummary,
+  formProblems,
   MeasureField,
-  onSubmit,
   SelectField,
-  Status,
   TextAreaField,
   TextField,
+  useDraftForm,
 } from '../components/Form';
 import { ItemActions, ListState, MoreButton, useItemMode, usePagedList } from '../components/ListParts';
 import { Page } from '../components/Page';
@@ -83,8 +83,16 @@ const FIELDS = {
   notes: 'Notes',
 };
 
+type SymptomBody = {
+  symptom: string;
+  severity: number;
+  onset?: string;
+  duration_minutes: number | null;
+  notes: string | null;
+};
+
 /** The body to send, or the problems found before sending. */
-function bodyOf(draft: Draft, prefs: Preferences, originalOnset?: string) {
+function bodyOf(draft: Draft, prefs: Preferences, originalOnset?: string): Checked<SymptomBody> {
   const problems: { field: string; problem: string }[] = [];
   if (draft.symptom.trim() === '') problems.push({ field: 'symptom', problem: 'Say what the symptom is' });
   const severity = Number(draft.severity);
@@ -108,9 +116,7 @@ function bodyOf(draft: Draft, prefs: Preferences, originalOnset?: string) {
   } else if (!draft.onset && originalOnset === undefined) {
     onset = isoInZone(Date.now(), prefs.timezone);
   }
-  if (problems.length > 0) {
-    return { error: new ApiError(400, 'validation_error', 'Please correct the form', problems) };
-  }
+  if (problems.length > 0) return { error: formProblems(problems) };
   return {
     body: {
       symptom: draft.symptom.trim(),
@@ -224,70 +230,52 @@ export function Symptoms() {
   );
 }
 
+const newestFirst = (a: Symptom, b: Symptom) => Date.parse(b.onset) - Date.parse(a.onset);
+
 function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
-  const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState('');
   const list = usePagedList<Symptom>(
     (cursor) => health.symptoms(cursor),
     (s) => `symptom-${s.id}`,
     (count) => `Showing ${count} entries.`,
   );
-  const { items, setItems, setStatus, heading } = list;
-
-  const submit = onSubmit(async () => {
-    setError(null);
-    setSaved('');
-    const result = bodyOf(draft, prefs);
-    if ('error' in result) {
-      setError(result.error ?? null);
-      return;
-    }
-    setBusy(true);
-    try {
-      const symptom = await health.addSymptom(result.body);
-      setItems((list) =>
-        [symptom, ...(list ?? [])].sort((a, b) => Date.parse(b.onset) - Date.parse(a.onset)),
-      );
+  const { items, setItems, heading } = list;
+  const { draft, setDraft, change, busy, error, submit } = useDraftForm({
+    initial: EMPTY,
+    check: (d: Draft) => bodyOf(d, prefs),
+    send: async (body) => {
+      setSaved('');
+      const symptom = await health.addSymptom(body);
+      setItems((list) => [symptom, ...(list ?? [])].sort(newestFirst));
       setDraft(EMPTY);
       setSaved(`Saved: ${symptom.symptom}, severity ${severityText(symptom.severity)}.`);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    },
   });
 
   return (
     <>
-      <form
-        className="form card"
-        noValidate
+      <CardForm
+        form="symptom"
+        title="Log a symptom"
+        error={error}
+        fields={FIELDS}
+        busy={busy}
         onSubmit={submit}
-        aria-busy={busy}
-        aria-labelledby="symptom-form-title"
+        submitLabel="Save symptom"
+        status={saved}
       >
-        <h2 id="symptom-form-title">Log a symptom</h2>
-        <ErrorSummary form="symptom" error={error} fields={FIELDS} />
         <SymptomFields
           form="symptom"
           draft={draft}
           change={(patch) => {
-            setDraft((d) => ({ ...d, ...patch }));
+            change(patch);
             setSaved('');
           }}
           error={error}
           prefs={prefs}
           onsetOptional
         />
-        <div className="actions">
-          <button type="submit" className="button" disabled={busy}>
-            {busy ? 'Saving…' : 'Save symptom'}
-          </button>
-        </div>
-        <Status>{saved}</Status>
-      </form>
+      </CardForm>
 
       <h2 id="journal-title" ref={heading} tabIndex={-1}>
         Your journal
@@ -305,21 +293,8 @@ function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
               symptom={s}
               prefs={prefs}
               fmt={fmt}
-              onChanged={(updated) => {
-                setItems(
-                  (list) =>
-                    list &&
-                    list
-                      .map((x) => (x.id === updated.id ? updated : x))
-                      .sort((a, b) => Date.parse(b.onset) - Date.parse(a.onset)),
-                );
-                setStatus('Symptom saved.');
-              }}
-              onDeleted={() => {
-                setItems((list) => list && list.filter((x) => x.id !== s.id));
-                setStatus('Symptom deleted.');
-                heading.current?.focus();
-              }}
+              onChanged={(updated) => list.changed(updated, 'Symptom saved.', newestFirst)}
+              onDeleted={() => list.deleted(s, 'Symptom deleted.')}
             />
           ))}
         </ul>
@@ -361,28 +336,18 @@ function SymptomItem({
         {symptom.duration_minutes !== null ? `, lasted ${duration(symptom.duration_minutes)}` : ''}
       </p>
       {symptom.notes ? <p className="entry__notes">{symptom.notes}</p> : null}
-      {modes.mode === 'edit' ? (
-        <EditSymptom
-          symptom={symptom}
-          prefs={prefs}
-          onSaved={(s) => {
-            onChanged(s);
-            modes.back('edit');
-          }}
-          onCancel={() => modes.back('edit')}
-        />
-      ) : (
-        <ItemActions
-          modes={modes}
-          about={about}
-          form={`delete-${symptom.id}`}
-          question={`Delete “${symptom.symptom}” of ${when} from your journal?`}
-          onDelete={async () => {
-            await health.deleteSymptom(symptom.id);
-            onDeleted();
-          }}
-        />
-      )}
+      <ItemActions
+        modes={modes}
+        about={about}
+        form={`delete-${symptom.id}`}
+        question={`Delete “${symptom.symptom}” of ${when} from your journal?`}
+        onDelete={() => health.deleteSymptom(symptom.id)}
+        onDeleted={onDeleted}
+        onChanged={onChanged}
+        editor={(edit) => (
+          <EditSymptom symptom={symptom} prefs={prefs} onSaved={edit.saved} onCancel={edit.cancel} />
+        )}
+      />
     </li>
   );
 }
@@ -400,30 +365,16 @@ function EditSymptom({
 }) {
   const form = `edit-${symptom.id}`;
   const originalOnset = localInputValue(symptom.onset, prefs.timezone);
-  const [draft, setDraft] = useState<Draft>({
-    symptom: symptom.symptom,
-    severity: String(symptom.severity),
-    onset: originalOnset,
-    ...durationDraft(symptom.duration_minutes),
-    notes: symptom.notes ?? '',
-  });
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = onSubmit(async () => {
-    setError(null);
-    const result = bodyOf(draft, prefs, originalOnset);
-    if ('error' in result) {
-      setError(result.error ?? null);
-      return;
-    }
-    setBusy(true);
-    try {
-      onSaved(await health.changeSymptom(symptom.id, result.body));
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
+  const { draft, change, busy, error, submit } = useDraftForm({
+    initial: {
+      symptom: symptom.symptom,
+      severity: String(symptom.severity),
+      onset: originalOnset,
+      ...durationDraft(symptom.duration_minutes),
+      notes: symptom.notes ?? '',
+    },
+    check: (d: Draft) => bodyOf(d, prefs, originalOnset),
+    send: async (body) => onSaved(await health.changeSymptom(symptom.id, body)),
   });
 
   return (
@@ -439,7 +390,7 @@ function EditSymptom({
       <SymptomFields
         form={form}
         draft={draft}
-        change={(patch) => setDraft((d) => ({ ...d, ...patch }))}
+        change={change}
         error={error}
         prefs={prefs}
         onsetOptional={false}
