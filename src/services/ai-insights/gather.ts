@@ -27,6 +27,8 @@ const PAGE = 500;
 const METRICS_PAGE = 5000;
 const MAX_GLUCOSE_PAGES = 6; // 30,000 readings: 14 days of a 1-minute CGM
 const MAX_LAB_HISTORIES = 15;
+/** The shape of a LOINC code: up to 7 digits, a hyphen, a check digit (as GET /labs/{loinc}/history takes). */
+const LOINC_CODE = /^[0-9]{1,7}-[0-9]$/;
 
 export type SourceState = 'ok' | 'partial' | 'unavailable' | 'not_needed';
 export interface SourceReport {
@@ -487,7 +489,12 @@ async function labResults(get: ReturnType<typeof reader>, fromMs: number): Promi
     }
     for (const r of body.items) {
       if (!r.effective_at || !r.measurement?.flags) continue;
-      const loinc = r.code?.system === 'http://loinc.org' && r.code.code ? r.code.code : null;
+      // Only a well-formed LOINC code (NNNNN-N): local codes sent under the LOINC system are common,
+      // and the history route refuses them, which would mark medical-records unread on every run.
+      const loinc =
+        r.code?.system === 'http://loinc.org' && r.code.code && LOINC_CODE.test(r.code.code)
+          ? r.code.code
+          : null;
       const key = loinc ?? `${r.code?.system ?? ''}|${r.code?.code ?? r.display}`;
       if (seen.has(key)) continue; // newest first: the first seen is the latest result
       seen.add(key);

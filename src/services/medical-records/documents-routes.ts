@@ -218,6 +218,12 @@ function metadataOf(fields: Upload['fields']): {
   documentDate: string | null;
 } {
   const title = fields.title?.trim() || null;
+  // PostgreSQL text cannot hold a NUL: refused here rather than failing the insert (a 500).
+  if (title?.includes('\u0000')) {
+    throw validationError('title contains a NUL character', [
+      { field: 'title', problem: 'must not contain a NUL (U+0000) character' },
+    ]);
+  }
   if (title && title.length > 200) {
     throw validationError('title is longer than 200 characters', [
       { field: 'title', problem: 'is longer than 200 characters' },

@@ -43,10 +43,54 @@ export interface FoundEntry {
   resourceType?: string;
 }
 
+/** PostgreSQL stores neither U+0000 (text, jsonb) nor a lone UTF-16 surrogate (jsonb). */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The first place in `value` (a JSON path) that cannot be stored, or that nests deeper than `maxDepth`
+ * levels: walked without recursion, so that no upload can exhaust the stack.
+ */
+export function jsonProblem(
+  value: Json,
+  maxDepth: number,
+  checkText = true,
+): { path: string; problem: string } | null {
+  const stack: [Json, string, number][] = [[value, '', 0]];
+  while (stack.length > 0) {
+    const [v, path, depth] = stack.pop()!;
+    const at = path || '$';
+    if (depth > maxDepth) return { path: at, problem: `nests deeper than ${maxDepth} levels` };
+    if (typeof v === 'string') {
+      if (checkText && UNSTORABLE.test(v))
+        return { path: at, problem: 'contains a NUL character or a lone surrogate, which cannot be stored' };
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push([x, `${path}[${i}]`, depth + 1]));
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        const child = path ? `${path}.${k}` : k;
+        if (checkText && UNSTORABLE.test(k))
+          return { path: child, problem: 'has a name with a NUL character or a lone surrogate' };
+        stack.push([x, child, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+/** Deeper than any FHIR R4 resource or Bundle nests (a Questionnaire's items rarely pass 20). */
+export const MAX_JSON_DEPTH = 100;
+
 /** Walks a Bundle (and Bundles inside it) depth-first; a non-Bundle resource is one entry. */
 export function flatten(root: FhirResource, path = '', fullUrl?: string): FoundEntry[] {
-  if (root.resourceType !== 'Bundle')
+  if (root.resourceType !== 'Bundle') {
+    const bad = jsonProblem(root, MAX_JSON_DEPTH);
+    if (bad) {
+      const where = `${path || '$'}${bad.path === '$' ? '' : `.${bad.path}`}`;
+      return [{ path: path || '$', resourceType: root.resourceType, problem: `${where} ${bad.problem}` }];
+    }
     return [{ path: path || '$', resource: root, ...(fullUrl ? { fullUrl } : {}) }];
+  }
   const out: FoundEntry[] = [];
   const entries = root.entry;
   if (entries !== undefined && !Array.isArray(entries)) {
@@ -133,8 +177,13 @@ export function parseFhirDate(text: string | undefined): Date | undefined {
     const ms = Date.parse(m[7] ? text : `${text}Z`);
     return Number.isNaN(ms) ? undefined : new Date(ms);
   }
-  const ms = Date.UTC(Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+  const [year, month, day] = [Number(m[1]), m[2] ? Number(m[2]) : 1, m[3] ? Number(m[3]) : 1];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0-99 as 1900-1999
+  // Month 13, day 45 roll over (2024-13-45 would be 2025-02-14): a date not on the calendar is no date.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return undefined;
+  return date;
 }
 
 function firstDate(resource: JsonObject, paths: string[]): string | undefined {

@@ -3,7 +3,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../platform/auth/guard.js';
 import { AppError, notFound, validationError } from '../../platform/http/errors.js';
 import { errorResponses } from '../../platform/http/schemas.js';
-import { isObject, RECORD_TYPES, type FhirResource, type RecordType } from './fhir.js';
+import {
+  isObject,
+  jsonProblem,
+  parseFhirDate,
+  MAX_JSON_DEPTH,
+  RECORD_TYPES,
+  type FhirResource,
+  type RecordType,
+} from './fhir.js';
 import * as S from './schemas.js';
 import type { MedicalStore, RecordRow } from './store.js';
 
@@ -30,7 +38,8 @@ export function presentRecord(row: RecordRow) {
 function instant(text: string | undefined, field: string): Date | undefined {
   if (text === undefined) return undefined;
   const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) {
+  // Date.parse takes 2024-02-30 as 2 March, and year 0000, which PostgreSQL has not.
+  if (Number.isNaN(ms) || !parseFhirDate(text.slice(0, 10)) || new Date(ms).getUTCFullYear() < 1) {
     throw validationError(`Invalid querystring: ${field} must be an ISO 8601 date or instant`, [
       { field, problem: 'must be an ISO 8601 date or instant, e.g. 2024-01-31 or 2024-01-31T08:00:00Z' },
     ]);
@@ -70,8 +79,8 @@ function decodeCursor(text: string): { t: number | null; id: string } {
     if (
       isObject(parsed) &&
       typeof parsed.id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(parsed.id) &&
-      (parsed.t === null || typeof parsed.t === 'number')
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.id) &&
+      (parsed.t === null || (typeof parsed.t === 'number' && new Date(parsed.t).getUTCFullYear() >= 1))
     ) {
       return { t: parsed.t, id: parsed.id };
     }
@@ -95,8 +104,14 @@ export function registerRecordRoutes(root: FastifyInstance, store: MedicalStore)
       try {
         done(null, JSON.parse(body as string));
       } catch (err) {
+        // Only where it broke: V8's message quotes the body, which is health data.
+        const position = /position (\d+)/.exec((err as Error).message)?.[1];
         done(
-          new AppError(400, 'invalid_json', `The request body is not valid JSON: ${(err as Error).message}`),
+          new AppError(
+            400,
+            'invalid_json',
+            `The request body is not valid JSON${position ? ` (at character ${position})` : ''}`,
+          ),
           undefined,
         );
       }
@@ -186,6 +201,19 @@ export function registerRecordRoutes(root: FastifyInstance, store: MedicalStore)
           `Invalid body: resourceType "${body.resourceType}" is not a FHIR resource type`,
           [{ field: 'resourceType', problem: 'is not a FHIR resource type' }],
         );
+      }
+      // Text that cannot be stored is reported per resource; nesting this deep refuses the upload.
+      const tooDeep = jsonProblem(body as FhirResource, MAX_JSON_DEPTH, false);
+      if (tooDeep) {
+        throw validationError(`Invalid body: ${tooDeep.path} ${tooDeep.problem}`, [
+          { field: tooDeep.path, problem: tooDeep.problem },
+        ]);
+      }
+      const source = request.query.source;
+      if (source !== undefined && jsonProblem(source, 0)) {
+        throw validationError('Invalid querystring: source contains a NUL character or a lone surrogate', [
+          { field: 'source', problem: 'must not contain a NUL character or a lone surrogate' },
+        ]);
       }
       if (body.resourceType === 'Bundle' && body.entry !== undefined && !Array.isArray(body.entry)) {
         throw validationError('Invalid body: Bundle.entry must be an array', [

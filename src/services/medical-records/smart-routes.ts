@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import { principalOf } from '../../platform/auth/guard.js';
-import { AppError, notFound } from '../../platform/http/errors.js';
+import { AppError, notFound, validationError } from '../../platform/http/errors.js';
 import { errorResponses, StringEnum } from '../../platform/http/schemas.js';
 import type { ServiceContext } from '../../platform/service.js';
 import { SMART_RESOURCE_TYPES } from './smart-client.js';
@@ -92,6 +92,15 @@ const CallbackBody = Type.Object({
   error: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
+/**
+ * Whether a return_to stays on this site once resolved: "/.//evil.example" or "/a/..//evil.example" pass
+ * the pattern but resolve to the path "//evil.example", which a browser reads as another host.
+ */
+function staysOnSite(returnTo: string, publicUrl: string): boolean {
+  const target = new URL(returnTo, publicUrl);
+  return target.origin === new URL(publicUrl).origin && !target.pathname.startsWith('//');
+}
+
 function cookie(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
@@ -163,7 +172,13 @@ export function registerEpicConnectionRoutes(
       },
     },
     async (request, reply) => {
-      const { browser, answer } = await epic.authorize(principalOf(request).userId, request.body.return_to);
+      const returnTo = request.body.return_to;
+      if (returnTo !== undefined && !staysOnSite(returnTo, ctx.config.publicUrl)) {
+        throw validationError('Invalid body: return_to must be a path of this site', [
+          { field: 'return_to', problem: 'must be a path of this site, not one that leads to another host' },
+        ]);
+      }
+      const { browser, answer } = await epic.authorize(principalOf(request).userId, returnTo);
       setFlowCookie(reply, browser, FLOW_TTL_MS / 1000);
       return answer;
     },

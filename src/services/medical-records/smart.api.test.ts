@@ -186,6 +186,12 @@ describe('Epic connection with a confidential client', () => {
 
     res = await h.api(user, 'POST', '/connections/epic/authorize', { return_to: '//evil.example/' });
     expect(res.statusCode).toBe(400);
+    // Review: these pass the pattern ^/(?!/) but resolve to the path //evil.example, a redirect off site.
+    for (const returnTo of ['/.//evil.example/', '/a/..//evil.example/', '/\\evil.example/']) {
+      res = await h.api(user, 'POST', '/connections/epic/authorize', { return_to: returnTo });
+      expect(res.statusCode, returnTo).toBe(400);
+      expect(res.json().error.details[0].field).toBe('return_to');
+    }
     expect((await h.api(user, 'GET', '/connections/epic')).json()).toMatchObject({ status: 'not_connected' });
   });
 

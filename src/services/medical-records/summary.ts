@@ -1,4 +1,11 @@
-import { isObject, type FhirResource, type Json, type JsonObject, type Quantity } from './fhir.js';
+import {
+  isObject,
+  parseFhirDate,
+  type FhirResource,
+  type Json,
+  type JsonObject,
+  type Quantity,
+} from './fhir.js';
 import type { LabFlags } from './flags.js';
 import type { PatientRow, RecordWithResource } from './export-queries.js';
 import type { RecordRow } from './store.js';
@@ -263,7 +270,8 @@ export function dosageText(resource: JsonObject): string | null {
   const repeat = isObject(timing?.repeat) ? timing.repeat : undefined;
   const unit = str(repeat?.periodUnit);
   if (repeat && typeof repeat.frequency === 'number' && typeof repeat.period === 'number' && unit) {
-    const words = PERIOD_UNITS[unit];
+    // Own keys only: a periodUnit of "constructor" must not find Object's.
+    const words = Object.hasOwn(PERIOD_UNITS, unit) ? PERIOD_UNITS[unit] : undefined;
     if (words) {
       const every = repeat.period === 1 ? words[0] : `${repeat.period} ${words[1]}`;
       parts.push(`${repeat.frequency} time${repeat.frequency === 1 ? '' : 's'} per ${every}`);
@@ -290,7 +298,8 @@ function humanName(patient: FhirResource): string | null {
 /** Whole years between a full birth date (YYYY-MM-DD) and `at`; null for partial dates. */
 export function ageInYears(birthDate: string | null, at: Date): number | null {
   const m = birthDate ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate) : null;
-  if (!m) return null;
+  // 1980-13-45 is no birth date: no age from it.
+  if (!m || !parseFhirDate(birthDate!)) return null;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   let age = at.getUTCFullYear() - y;
   if (at.getUTCMonth() + 1 < mo || (at.getUTCMonth() + 1 === mo && at.getUTCDate() < d)) age -= 1;
