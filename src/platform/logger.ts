@@ -23,6 +23,13 @@ export const REDACTED_PATHS = [
   'password',
   'token',
   'secret',
+  // PostgreSQL errors (node-postgres and PGlite) quote row values in `detail` ("Key (...)=(...) already
+  // exists") and statement context in `where`: a logged database error must not carry health data.
+  'err.detail',
+  'err.where',
+  'err.internalQuery',
+  'error.detail',
+  'error.where',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -443,7 +443,7 @@ function conceptOf(resource: FhirResource, resolve: Resolver): Json | undefined 
 
 /** Maps one resource to a record, or says why it is skipped. Patients are handled apart. */
 export function mapResource(resource: FhirResource, resolve: Resolver = () => undefined): MapResult {
-  const kind = SUPPORTED[resource.resourceType];
+  const kind = Object.hasOwn(SUPPORTED, resource.resourceType) ? SUPPORTED[resource.resourceType] : undefined;
   if (!kind) {
     return {
       ok: false,
