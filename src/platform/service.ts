@@ -84,7 +84,7 @@ export async function mountService(
           security: [{ bearerAuth: [] }],
         },
       });
-      installAuthGuard(scope, ctx.verifier);
+      installAuthGuard(scope, ctx.verifier, { slug: module.slug, prefix });
 
       scope.get(
         '/health',

@@ -23,11 +23,24 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
+/** The service a guard protects: acting tokens are checked against its name and routes. */
+export interface GuardedService {
+  slug: string;
+  /** Where its routes are mounted ('' on its own port, '/<slug>' in the all-in-one server). */
+  prefix: string;
+}
+
 /**
  * Installs the guard on a service's scope: every route needs a valid access token unless it is marked
  * public, and routes that name roles admit only those. Secure by default, checked in this one place.
+ * An acting token (a service calling for a user) is admitted only on the routes its scope lists, and
+ * only where the guard knows which service it protects.
  */
-export function installAuthGuard(app: FastifyInstance, verifier: TokenVerifier): void {
+export function installAuthGuard(
+  app: FastifyInstance,
+  verifier: TokenVerifier,
+  service?: GuardedService,
+): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
@@ -37,11 +50,21 @@ export function installAuthGuard(app: FastifyInstance, verifier: TokenVerifier):
     const token = bearerToken(request);
     if (!token) throw unauthorized('Authentication required: send "Authorization: Bearer <access_token>"');
     const principal = await verifier.verify(token);
+    if (principal.acting) assertActingScope(request, principal.acting.scope, service);
     if (config?.roles && !config.roles.includes(principal.role)) {
       throw forbidden(`This action needs one of the roles: ${config.roles.join(', ')}`);
     }
     request.principal = principal;
   });
+}
+
+function assertActingScope(request: FastifyRequest, scope: readonly string[], service?: GuardedService) {
+  const route = request.routeOptions.url ?? '';
+  const relative = service && route.startsWith(service.prefix) ? route.slice(service.prefix.length) : route;
+  const entry = service ? `${service.slug}:${request.method} ${relative}` : undefined;
+  if (entry === undefined || !scope.includes(entry)) {
+    throw forbidden('This token was issued to a service for other calls than this one');
+  }
 }
 
 /** The authenticated caller; routes behind the guard always have one. */

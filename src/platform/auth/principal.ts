@@ -1,3 +1,5 @@
+import type { ActingClaims } from './acting.js';
+
 export const ROLES = ['patient', 'doctor', 'caregiver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -18,4 +20,6 @@ export interface Principal {
   /** The raw bearer token, forwarded when this request calls another service on the caller's behalf. */
   token: string;
   expiresAt: number;
+  /** Set when a service calls for the user with an acting token (acting.ts): only its scope is allowed. */
+  acting?: ActingClaims;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { unauthorized } from '../http/errors.js';
+import { ACTING_TOKEN_TYPE, ACTING_TTL_MAX_SECONDS, actingClaimsOf } from './acting.js';
 import { isRole, type Principal, type Role } from './principal.js';
 import type { SessionRevocations } from './revocations.js';
 
@@ -115,8 +116,14 @@ export class TokenVerifier {
   private async verifyUncached(token: string): Promise<Principal> {
     if (this.supabaseKey && looksLikeSupabase(token)) return this.verifySupabase(token, this.supabaseKey);
     const payload = await verifyHs256(token, this.key, { issuer: ISSUER, audience: AUDIENCE });
+    // Acting tokens (acting.ts): a service calling for a user, only for the calls their scope lists.
+    const acting = payload.typ === ACTING_TOKEN_TYPE ? actingClaimsOf(payload) : undefined;
     if (
-      payload.typ !== 'access' ||
+      (payload.typ !== 'access' && !acting) ||
+      (acting &&
+        (typeof payload.iat !== 'number' ||
+          typeof payload.exp !== 'number' ||
+          payload.exp - payload.iat > ACTING_TTL_MAX_SECONDS)) ||
       typeof payload.sub !== 'string' ||
       typeof payload.sid !== 'string' ||
       !isRole(payload.role) ||
@@ -135,6 +142,7 @@ export class TokenVerifier {
       source: 'pha',
       token,
       expiresAt: payload.exp * 1000,
+      ...(acting ? { acting } : {}),
     };
   }
 

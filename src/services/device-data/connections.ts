@@ -372,8 +372,9 @@ export class Connections {
   }
 
   private async runSync(row: ConnectionRow, sync: ProviderSync): Promise<ConnectionRow> {
+    // A scheduled sync has no request of the user: their role is not known here (least role).
     const ingestor = new Ingestor(
-      row.user_id,
+      { userId: row.user_id },
       `sync:${row.provider}`,
       this.health,
       this.devices,

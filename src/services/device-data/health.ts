@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
-import { TokenIssuer } from '../../platform/auth/tokens.js';
-import type { ServiceClients } from '../../platform/clients/clients.js';
+import type { ActingPermission } from '../../platform/auth/acting.js';
+import type { ActingClients, ActingUser } from '../../platform/clients/acting.js';
 import { AppError, serviceUnavailable } from '../../platform/http/errors.js';
+import type { EncodedReadings } from './parse-job.js';
 import type { Reading } from './parsers/types.js';
+
+export type { ActingUser } from '../../platform/clients/acting.js';
 
 export const SERVICE = 'device-data';
 
@@ -25,64 +28,114 @@ export interface BatchOutcome {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Readings to send, as the JSON body of health tracking's batch API: all of them, or some by index. */
+export interface OutgoingReadings {
+  readonly length: number;
+  /** `{"items":[...]}` with every reading (null) or the ones at `indices`, in that order. */
+  body(indices: readonly number[] | null): string | Uint8Array;
+}
+
+/** Reading objects, serialised when sent. */
+export function readingObjects(readings: readonly Reading[]): OutgoingReadings {
+  return {
+    length: readings.length,
+    body: (indices) => JSON.stringify({ items: indices ? indices.map((i) => readings[i]!) : readings }),
+  };
+}
+
+const ITEMS_START = Buffer.from('{"items":[');
+const ITEMS_END = Buffer.from(']}');
+const COMMA = Buffer.from(',');
+
+/** Readings a parse job already encoded: the whole body as it came, or its items cut out by offset. */
+export function encodedReadings(e: EncodedReadings): OutgoingReadings {
+  return {
+    length: e.count,
+    body: (indices) => {
+      if (indices === null) return e.body;
+      const parts: Uint8Array[] = [ITEMS_START];
+      indices.forEach((i, n) => {
+        if (n > 0) parts.push(COMMA);
+        parts.push(e.body.subarray(e.starts[i], e.ends[i]));
+      });
+      parts.push(ITEMS_END);
+      return Buffer.concat(parts);
+    },
+  };
+}
+
+/** The calls device data makes to health tracking for a user: the only ones its tokens permit. */
+export const HEALTH_TRACKING_CALLS: readonly ActingPermission[] = [
+  { service: 'health-tracking', method: 'POST', route: '/api/v1/metrics/batch' },
+  { service: 'health-tracking', method: 'GET', route: '/api/v1/metrics' },
+];
+
 /**
  * Writes readings into health tracking through its batch API, as the user they belong to.
  *
  * Imports, uploads and syncs run without a user request (in the background, or with a Nightscout
- * secret instead of a sign-in), so this signs a short-lived access token for that user with the shared
- * JWT secret, marked with a session id of its own (`device-data:<purpose>`), and never stores it.
+ * secret instead of a sign-in), so the calls go through the platform's acting client: a short-lived
+ * token that names this service and the purpose, permits only HEALTH_TRACKING_CALLS, and carries the
+ * user's role when the request that started the work gave it.
  *
  * A batch is all-or-nothing in health tracking: when it refuses some readings (implausible values,
  * future times) they are taken out, reported by index, and the rest is sent again. Already stored
  * readings count as duplicates and add nothing, so a batch can safely be sent again after a failure.
  */
 export class HealthWriter {
-  private readonly issuer: TokenIssuer;
-
   constructor(
-    private readonly clients: ServiceClients,
-    jwtSecret: string,
+    private readonly acting: ActingClients,
     private readonly logger: Logger,
-  ) {
-    this.issuer = new TokenIssuer(jwtSecret, 300);
-  }
+  ) {}
 
-  tokenFor(userId: string, purpose: string): Promise<string> {
-    return this.issuer.signAccess({ userId, sessionId: `${SERVICE}:${purpose}`, role: 'patient', email: '' });
-  }
-
-  async ingest(userId: string, purpose: string, readings: readonly Reading[]): Promise<BatchOutcome> {
+  async ingest(
+    user: ActingUser,
+    purpose: string,
+    readings: readonly Reading[] | OutgoingReadings,
+  ): Promise<BatchOutcome> {
+    const batch = Array.isArray(readings)
+      ? readingObjects(readings as readonly Reading[])
+      : (readings as OutgoingReadings);
     const outcome: BatchOutcome = { created: 0, duplicates: 0, rejected: new Map() };
-    // Indexes (into `readings`) still to be sent.
-    let pending = readings.map((_, i) => i);
+    await this.send(
+      user,
+      purpose,
+      batch,
+      Array.from({ length: batch.length }, (_, i) => i),
+      outcome,
+    );
+    return outcome;
+  }
+
+  /** Sends the readings at `indices` (indexes into `batch`), adding what happened to `outcome`. */
+  private async send(
+    user: ActingUser,
+    purpose: string,
+    batch: OutgoingReadings,
+    indices: number[],
+    outcome: BatchOutcome,
+  ): Promise<void> {
+    let pending = indices;
     for (let round = 0; pending.length > 0; round += 1) {
       if (round > 50) throw new Error('health tracking kept refusing the batch');
       const answer = await this.post(
-        userId,
+        user,
         purpose,
-        pending.map((i) => readings[i]!),
+        batch.body(pending.length === batch.length ? null : pending),
       );
       if (answer.status === 200 || answer.status === 201) {
         const body = answer.body as IngestAnswer;
         outcome.created += body.created;
         outcome.duplicates += body.duplicates;
-        return outcome;
+        return;
       }
       const error = (answer.body as ErrorAnswer | undefined)?.error;
       if (answer.status === 413 && pending.length > 1) {
         // Too large for one request: send it in halves.
         const half = Math.ceil(pending.length / 2);
-        for (const part of [pending.slice(0, half), pending.slice(half)]) {
-          const sub = await this.ingest(
-            userId,
-            purpose,
-            part.map((i) => readings[i]!),
-          );
-          outcome.created += sub.created;
-          outcome.duplicates += sub.duplicates;
-          for (const [j, why] of sub.rejected) outcome.rejected.set(part[j]!, why);
-        }
-        return outcome;
+        await this.send(user, purpose, batch, pending.slice(0, half), outcome);
+        await this.send(user, purpose, batch, pending.slice(half), outcome);
+        return;
       }
       if (answer.status === 400 && Array.isArray(error?.details)) {
         const refused = new Map<number, string[]>();
@@ -111,20 +164,17 @@ export class HealthWriter {
         `Health tracking could not store the readings (HTTP ${answer.status}${error?.message ? `: ${error.message}` : ''})`,
       );
     }
-    return outcome;
   }
 
-  private async post(userId: string, purpose: string, items: Reading[]) {
+  private async post(user: ActingUser, purpose: string, json: string | Uint8Array) {
     let lastError: unknown;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       if (attempt > 0) await sleep(250 * 2 ** attempt);
       try {
-        const token = await this.tokenFor(userId, purpose);
-        const answer = await this.clients.call('health-tracking', {
+        const answer = await this.acting.call(user, purpose, 'health-tracking', {
           method: 'POST',
           path: '/api/v1/metrics/batch',
-          body: { items },
-          token,
+          json,
           timeoutMs: 120_000,
         });
         if (answer.status === 502 || answer.status === 503 || answer.status === 504) {
@@ -142,8 +192,7 @@ export class HealthWriter {
   }
 
   /** A GET on health tracking as the user (the Nightscout read API answers from it). */
-  async get<T>(userId: string, purpose: string, path: string) {
-    const token = await this.tokenFor(userId, purpose);
-    return this.clients.call<T>('health-tracking', { method: 'GET', path, token, timeoutMs: 30_000 });
+  get<T>(user: ActingUser, purpose: string, path: string) {
+    return this.acting.call<T>(user, purpose, 'health-tracking', { method: 'GET', path, timeoutMs: 30_000 });
   }
 }

@@ -85,7 +85,10 @@ export async function registerImportRoutes(
         },
       },
       async (request, reply) => {
-        const userId = principalOf(request).userId;
+        const principal = principalOf(request);
+        const userId = principal.userId;
+        // The import runs later, without this request: it acts for the user with the role they have now.
+        const owner = { userId, role: principal.role };
         const q = request.query;
         if (q.timezone !== undefined && !isTimeZone(q.timezone)) {
           throw validationError(`Invalid querystring: timezone "${q.timezone}" is not an IANA time zone`, [
@@ -161,10 +164,10 @@ export async function registerImportRoutes(
         const previous = q.force ? undefined : await imports.sameFile(userId, spooled.sha256);
         if (previous) {
           rmSync(path, { force: true });
-          const row = await imports.create(userId, id, file, options, previous);
+          const row = await imports.create(owner, id, file, options, previous);
           return reply.status(200).send(presentImport(row));
         }
-        const row = await imports.create(userId, id, file, options);
+        const row = await imports.create(owner, id, file, options);
         imports.enqueue(id);
         reply.header('location', `api/v1/imports/${id}`);
         return reply.status(202).send(presentImport(row));

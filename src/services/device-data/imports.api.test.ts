@@ -20,6 +20,9 @@ const sharedNote = haveShared ? '' : ' (skipped: ../shared/fixtures is absent)';
 const CLARITY = readFileSync(`${LOCAL}dexcom-clarity-sample.csv`);
 const WATCH_XML = readFileSync(`${LOCAL}apple-health-applewatch-sample.xml`);
 
+// Small batches, so that the imports below land in several of them (the default is 5,000 readings).
+process.env.IMPORT_BATCH_SIZE = '1000';
+
 const t = useTestApp();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import yauzl from 'yauzl';
 import type { Db } from '../../platform/db/db.js';
+import { isRole, type Role } from '../../platform/auth/principal.js';
 import { AppError } from '../../platform/http/errors.js';
 import { emit, type Devices } from './devices.js';
 import type { HealthWriter } from './health.js';
 import { Ingestor, type IngestCounts } from './ingest.js';
-import { parseAppleHealthXml } from './parsers/apple-health.js';
-import { parseClarityCsv } from './parsers/clarity.js';
+import { parseFile } from './file-parse.js';
 import { SNIFF_BYTES, type ImportFormat } from './parsers/detect.js';
-import { parseFitbitCsv } from './parsers/fitbit.js';
-import { parseNightscoutJson } from './parsers/nightscout.js';
-import { FileProblem, type ParseOptions, type ParsedEvent } from './parsers/types.js';
+import { FileProblem, type ParseOptions } from './parsers/types.js';
 import type { Treatments } from './treatments.js';
 
 export type ImportStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -43,6 +40,8 @@ export interface ImportRow {
   sources: string[];
   message: string | null;
   same_file_as: string | null;
+  /** Role of the user who uploaded the file (health tracking is called with it). */
+  requested_role: string | null;
   started_at: Date | null;
   finished_at: Date | null;
   created_at: Date;
@@ -161,82 +160,6 @@ export async function spool(input: Readable, path: string, maxBytes: number): Pr
   return { path, size, sha256: hash.digest('hex'), head: Buffer.concat(headParts) };
 }
 
-/** A stream that counts the bytes passing through it. */
-class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (err: null, chunk: Buffer) => void,
-  ) {
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-}
-
-/** The export.xml inside an Apple Health export.zip, streamed out of it. */
-async function openAppleExport(path: string): Promise<{ stream: Readable; size: number; close: () => void }> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, file) =>
-      err || !file
-        ? reject(
-            new FileProblem(`The zip file cannot be read: ${err?.message ?? 'unknown'}`, 'malformed_file'),
-          )
-        : resolve(file),
-    ),
-  );
-  return new Promise((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      if (/(^|\/)export\.xml$/.test(entry.fileName)) {
-        zip.openReadStream(entry, (err, stream) => {
-          if (err || !stream) {
-            zip.close();
-            reject(
-              new FileProblem(
-                `export.xml cannot be read from the zip: ${err?.message ?? 'unknown'}`,
-                'malformed_file',
-              ),
-            );
-            return;
-          }
-          resolve({ stream, size: entry.uncompressedSize, close: () => zip.close() });
-        });
-      } else {
-        zip.readEntry();
-      }
-    });
-    zip.on('end', () => {
-      zip.close();
-      reject(
-        new FileProblem('This zip holds no export.xml: it is not an Apple Health export', 'unsupported_file'),
-      );
-    });
-    zip.on('error', (err: Error) => {
-      zip.close();
-      reject(new FileProblem(`The zip file is damaged: ${err.message}`, 'malformed_file'));
-    });
-    zip.readEntry();
-  });
-}
-
-export function parserFor(
-  format: ImportFormat,
-  input: Readable,
-  options: ParseOptions,
-): AsyncGenerator<ParsedEvent> {
-  switch (format) {
-    case 'apple_health_xml':
-    case 'apple_health_zip':
-      return parseAppleHealthXml(input);
-    case 'dexcom_clarity_csv':
-      return parseClarityCsv(input, options);
-    case 'fitbit_csv':
-      return parseFitbitCsv(input, options);
-    case 'nightscout_json':
-      return parseNightscoutJson(input);
-  }
-}
-
 /** Import jobs: their rows, and one worker per process that runs them in order. */
 export class Imports {
   private readonly queue: string[] = [];
@@ -291,17 +214,18 @@ export class Imports {
   }
 
   async create(
-    userId: string,
+    user: { userId: string; role: Role },
     id: string,
     file: { format: ImportFormat; filename: string | null; size: number; sha256: string },
     options: ParseOptions,
     sameFileAs?: ImportRow,
   ): Promise<ImportRow> {
+    const userId = user.userId;
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<ImportRow>(
         `INSERT INTO ${T} (id, user_id, format, filename, size_bytes, sha256, options, status, progress_total,
-           same_file_as, message, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $5, $9, $10, CASE WHEN $9::uuid IS NULL THEN NULL ELSE now() END)
+           same_file_as, message, finished_at, requested_role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $5, $9, $10, CASE WHEN $9::uuid IS NULL THEN NULL ELSE now() END, $11)
          RETURNING *`,
         [
           id,
@@ -316,6 +240,7 @@ export class Imports {
           sameFileAs
             ? `This file was imported before (import ${sameFileAs.id}): nothing new to add. Send force=true to read it again.`
             : null,
+          user.role,
         ],
       );
       await emit(tx, userId, sameFileAs ? 'import.completed' : 'import.queued', {
@@ -380,7 +305,7 @@ export class Imports {
     }
   }
 
-  private async saveProgress(id: string, counter: ByteCounter, counts: IngestCounts) {
+  private async saveProgress(id: string, bytes: number, counts: IngestCounts) {
     await this.db.query(
       `UPDATE ${T} SET progress_bytes = $2, records_read = $3, readings_sent = $4, readings_created = $5,
          readings_duplicate = $6, records_skipped = $7, records_invalid = $8, treatments_stored = $9,
@@ -388,7 +313,7 @@ export class Imports {
        WHERE id = $1`,
       [
         id,
-        counter.bytes,
+        bytes,
         counts.records_read,
         counts.readings_sent,
         counts.readings_created,
@@ -415,34 +340,29 @@ export class Imports {
       rmSync(path, { force: true });
       return;
     }
-    const counter = new ByteCounter();
-    let close = () => {};
+    const progress = { bytes: 0 };
     const ingestor = new Ingestor(
-      job.user_id,
+      { userId: job.user_id, ...(isRole(job.requested_role) ? { role: job.requested_role } : {}) },
       `import:${id}`,
       this.health,
       this.devices,
       'import',
       this.batchSize,
       this.treatments,
-      (counts) => this.saveProgress(id, counter, counts),
+      (counts) => this.saveProgress(id, progress.bytes, counts),
     );
     let status: ImportStatus = 'completed';
     let message: string | null = null;
     try {
-      let source: Readable;
-      if (job.format === 'apple_health_zip') {
-        const inner = await openAppleExport(path);
-        close = inner.close;
-        await this.db.query(`UPDATE ${T} SET progress_total = $2 WHERE id = $1`, [id, inner.size]);
-        source = inner.stream;
-      } else {
-        source = createReadStream(path);
+      const parsed = parseFile({ path, format: job.format, options: job.options, batchSize: this.batchSize });
+      for await (const event of parsed) {
+        if (event.type === 'total') {
+          await this.db.query(`UPDATE ${T} SET progress_total = $2 WHERE id = $1`, [id, event.bytes]);
+        } else {
+          progress.bytes = event.batch.bytes;
+          await ingestor.addBatch(event.batch);
+        }
       }
-      source.on('error', (err) => counter.destroy(err));
-      const events = parserFor(job.format, source.pipe(counter), job.options);
-      for await (const event of events) await ingestor.add(event);
-      await ingestor.flush();
       if (ingestor.counts.records_read === 0) message = 'The file holds no records';
     } catch (err) {
       status = 'failed';
@@ -453,17 +373,11 @@ export class Imports {
         message =
           'The import stopped on an unexpected error; upload the file again (nothing already imported will be doubled)';
       }
-      try {
-        await ingestor.flush();
-      } catch {
-        // Already failing: what could be stored was stored.
-      }
     } finally {
-      close();
       rmSync(path, { force: true });
     }
     const counts = ingestor.counts;
-    await this.saveProgress(id, counter, counts);
+    await this.saveProgress(id, progress.bytes, counts);
     await this.db.transaction(async (tx) => {
       await tx.query(
         `UPDATE ${T} SET status = $2, message = $3, finished_at = now(), updated_at = now(),

@@ -1,13 +1,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ActingTokenIssuer } from '../../platform/auth/acting.js';
+import { ActingClients } from '../../platform/clients/acting.js';
 import type { ServiceModule } from '../../platform/service.js';
 import { loadDeviceDataConfig } from './config.js';
 import { registerConnectionRoutes } from './connection-routes.js';
 import { Connections } from './connections.js';
 import { registerDeviceRoutes } from './device-routes.js';
 import { Devices, emit, presentDevice } from './devices.js';
-import { HealthWriter } from './health.js';
+import { HEALTH_TRACKING_CALLS, HealthWriter } from './health.js';
 import { registerImportRoutes } from './import-routes.js';
 import { Imports, presentImport } from './imports.js';
 import { NIGHTSCOUT_BODY_LIMIT, NightscoutSecrets, registerNightscoutRoutes } from './nightscout.js';
@@ -41,7 +43,13 @@ export const deviceDataService: ServiceModule = {
   async register(app, ctx) {
     const config = loadDeviceDataConfig();
     const logger = ctx.logger.child({ service: 'device-data' });
-    const health = new HealthWriter(ctx.clients, ctx.secrets.jwtSecret, logger);
+    const acting = new ActingClients(
+      ctx.clients,
+      new ActingTokenIssuer(ctx.secrets.jwtSecret),
+      'device-data',
+      HEALTH_TRACKING_CALLS,
+    );
+    const health = new HealthWriter(acting, logger);
     const devices = new Devices(ctx.db);
     const treatments = new Treatments(ctx.db);
     const imports = new Imports(

@@ -274,8 +274,9 @@ export function registerNightscoutRoutes(
       ]);
     }
     const events: ParsedEvent[] = documents.map((d, i) => nightscoutEntryEvent(d, `entry ${i + 1}`));
+    // Uploaders sign with the API secret, not a user sign-in: the user's role is not known (least role).
     const ingestor = new Ingestor(
-      userId,
+      { userId },
       'nightscout',
       deps.health,
       deps.devices,
@@ -337,7 +338,7 @@ export function registerNightscoutRoutes(
       const page = await deps.health.get<{
         items: { canonical_value: number; timestamp: string; source: string }[];
         next_cursor: string | null;
-      }>(userId, 'nightscout', `/api/v1/metrics?${params.toString()}`);
+      }>({ userId }, 'nightscout', `/api/v1/metrics?${params.toString()}`);
       if (page.status !== 200)
         throw new AppError(502, 'health_tracking_failed', 'Health tracking could not be read');
       for (const item of page.body.items) {

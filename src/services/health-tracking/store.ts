@@ -259,33 +259,39 @@ export class HealthStore {
       entries: [],
       added: new Map(),
     };
+    // Each reading's day and chunk key, worked out once (batches of device samples are large).
     const seen = new Set<string>();
-    const unique: { index: number; r: Reading }[] = [];
+    const unique: { index: number; r: Reading; day: number; key: string }[] = [];
+    let fromMs = Infinity;
+    let toMs = -Infinity;
     readings.forEach((r, index) => {
       const id = identity(r.type, r.source, r.ms);
       if (seen.has(id)) result.duplicates += 1;
       else {
         seen.add(id);
-        unique.push({ index, r });
+        const day = dayOf(r.ms);
+        unique.push({ index, r, day, key: chunkKey(r.type, r.source, day) });
+        if (r.ms < fromMs) fromMs = r.ms;
+        if (r.ms > toMs) toMs = r.ms;
       }
     });
     if (unique.length === 0) return result;
 
+    // Entries already stored in the batch's time span, for these types (one index range scan, not one
+    // probe per reading); their identities make the readings that match them duplicates.
     const inEntries = new Set<string>();
     const existing = await tx.query<{ metric_type: string; source: string; recorded_at: Date }>(
       `SELECT metric_type, source, recorded_at FROM ${SCHEMA}.entries
-       WHERE user_id = $1 AND (recorded_at, metric_type, source) IN
-         (SELECT * FROM unnest($2::timestamptz[], $3::text[], $4::text[]))`,
-      [userId, unique.map((u) => iso(u.r.ms)), unique.map((u) => u.r.type), unique.map((u) => u.r.source)],
+       WHERE user_id = $1 AND metric_type = ANY($2::text[]) AND recorded_at >= $3 AND recorded_at <= $4`,
+      [userId, [...new Set(unique.map((u) => u.r.type))], iso(fromMs), iso(toMs)],
     );
     for (const row of existing.rows) {
       inEntries.add(identity(row.metric_type, row.source, row.recorded_at.getTime()));
     }
 
     const keys = new Map<string, { type: MetricType; source: string; day: number }>();
-    for (const { r } of unique) {
-      const day = dayOf(r.ms);
-      keys.set(chunkKey(r.type, r.source, day), { type: r.type, source: r.source, day });
+    for (const { r, day, key } of unique) {
+      if (!keys.has(key)) keys.set(key, { type: r.type, source: r.source, day });
     }
     const keyList = [...keys.values()];
     const chunks = new Map<string, ChunkData>();
@@ -306,34 +312,32 @@ export class HealthStore {
     const toSeries = new Map<string, { index: number; r: Reading }[]>();
     const toEntries: { index: number; r: Reading }[] = [];
     for (const u of unique) {
-      const day = dayOf(u.r.ms);
-      const key = chunkKey(u.r.type, u.r.source, day);
-      const chunk = chunks.get(key);
+      const chunk = chunks.get(u.key);
       if (
-        inEntries.has(identity(u.r.type, u.r.source, u.r.ms)) ||
-        (chunk && indexOfTime(chunk.t, u.r.ms - day * DAY_MS) >= 0)
+        (inEntries.size > 0 && inEntries.has(identity(u.r.type, u.r.source, u.r.ms))) ||
+        (chunk && indexOfTime(chunk.t, u.r.ms - u.day * DAY_MS) >= 0)
       ) {
         result.duplicates += 1;
       } else if (seriesEligible(u.r)) {
-        const list = toSeries.get(key) ?? [];
-        list.push(u);
-        toSeries.set(key, list);
+        const list = toSeries.get(u.key);
+        if (list) list.push(u);
+        else toSeries.set(u.key, [u]);
       } else {
         toEntries.push(u);
       }
     }
 
-    const note = (r: Reading, entryId?: string) => {
+    const note = (r: Reading, entryId?: string, count = 1, fromMs = r.ms, toMs = r.ms) => {
       const a = result.added.get(r.type) ?? {
         count: 0,
-        fromMs: r.ms,
-        toMs: r.ms,
+        fromMs,
+        toMs,
         sources: new Set<string>(),
         entryIds: [],
       };
-      a.count += 1;
-      a.fromMs = Math.min(a.fromMs, r.ms);
-      a.toMs = Math.max(a.toMs, r.ms);
+      a.count += count;
+      a.fromMs = Math.min(a.fromMs, fromMs);
+      a.toMs = Math.max(a.toMs, toMs);
       a.sources.add(r.source);
       if (entryId) a.entryIds.push(entryId);
       result.added.set(r.type, a);
@@ -349,7 +353,14 @@ export class HealthStore {
       result.seriesSamples += merged.added;
       result.created += merged.added;
       result.duplicates += merged.duplicates;
-      for (const { r } of items) note(r);
+      // One note per chunk: same type and source, so only the count and the time span add up.
+      let first = Infinity;
+      let last = -Infinity;
+      for (const { r } of items) {
+        if (r.ms < first) first = r.ms;
+        if (r.ms > last) last = r.ms;
+      }
+      note(items[0]!.r, undefined, items.length, first, last);
     }
 
     if (toEntries.length > 0) {

@@ -46,6 +46,8 @@ export const invertLinear = (l: Linear, value: number) => (value - l.offset) / l
 /** Rounds away binary noise (0.1 * 3 = 0.30000000000000004) while keeping every meaningful digit. */
 export function tidy(value: number, significant = 12): number {
   if (value === 0 || !Number.isFinite(value)) return value;
+  // A whole number of at most `significant` digits has no noise to round away (most device samples).
+  if (Number.isInteger(value) && Math.abs(value) < 10 ** significant) return value;
   return Number(value.toPrecision(significant));
 }
 
@@ -61,11 +63,24 @@ export interface ResolvedUnit {
   toCanonical: Linear;
 }
 
+const resolved = new Map<MetricDef, Map<string, ResolvedUnit | undefined>>();
+
 /** Resolves a unit name (plain name or UCUM code) for a metric; undefined when the metric does not accept it. */
-export function resolveUnit(def: MetricDef, name: string): ResolvedUnit | undefined {
+export function resolveUnit(def: MetricDef, name: string): Readonly<ResolvedUnit> | undefined {
+  // Remembered per metric and name (batches repeat the same few): the answer never changes.
+  let byName = resolved.get(def);
+  if (!byName) {
+    byName = new Map();
+    resolved.set(def, byName);
+  }
+  if (byName.has(name)) return byName.get(name);
   const unit: UnitDef | undefined = def.units.find((u) => u.names.includes(name) || u.ucum === name);
-  if (!unit) return undefined;
-  return { name, ucum: unit.ucum, toCanonical: conversion(unit.ucum, def.canonical, def.molarMass?.value) };
+  const answer = unit
+    ? { name, ucum: unit.ucum, toCanonical: conversion(unit.ucum, def.canonical, def.molarMass?.value) }
+    : undefined;
+  // Unknown names come from clients: remember only a bounded number of them.
+  if (answer || byName.size < 1000) byName.set(name, answer);
+  return answer;
 }
 
 /** Every name a metric accepts, for error messages and the catalogue. */

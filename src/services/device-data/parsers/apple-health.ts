@@ -168,7 +168,8 @@ export async function* parseAppleHealthXml(
       return;
     }
     const timestamp = isoWithOffset(start.ms, start.offsetMinutes);
-    const source = appleSource(attrs.sourceName ?? 'Apple Health');
+    // The device is remembered per source name: its key is not worked out again for every record.
+    const source = device(attrs).source;
     if (type === SLEEP) {
       if (!ASLEEP.has(attrs.value ?? '')) {
         queue.push({
@@ -191,6 +192,7 @@ export async function* parseAppleHealthXml(
         kind: 'reading',
         ref,
         device: device(attrs),
+        at: start.ms,
         reading: {
           metric_type: 'sleep_duration',
           value: Math.round((end.ms - start.ms) / 600) / 100,
@@ -236,6 +238,7 @@ export async function* parseAppleHealthXml(
       kind: 'reading',
       ref,
       device: device(attrs),
+      at: start.ms,
       reading: {
         metric_type: def.metric_type,
         value: unit.scale ? Math.round(value * unit.scale * 1e6) / 1e6 : value,
@@ -269,6 +272,7 @@ export async function* parseAppleHealthXml(
       kind: 'reading',
       ref,
       device: device(c.attrs),
+      at: start.ms,
       reading: {
         metric_type: 'blood_pressure',
         value: { systolic, diastolic },

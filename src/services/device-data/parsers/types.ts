@@ -27,7 +27,14 @@ export interface Reading {
 export type Ref = string;
 
 export type ParsedEvent =
-  | { kind: 'reading'; ref: Ref; reading: Reading; device: DeviceInfo }
+  | {
+      kind: 'reading';
+      ref: Ref;
+      reading: Reading;
+      device: DeviceInfo;
+      /** The reading's instant in ms, when the parser has it at hand (saves parsing `timestamp` again). */
+      at?: number;
+    }
   | { kind: 'treatment'; ref: Ref; document: Record<string, unknown> }
   | { kind: 'skipped'; ref: Ref; reason: string }
   | { kind: 'invalid'; ref: Ref; problem: string };
