@@ -356,6 +356,7 @@ describe('Oura connection', () => {
         bedtime_end: `${day(now - DAY)}T07:05:00-04:00`,
         total_sleep_duration: 25_200,
         time_in_bed: 28_500,
+        average_hrv: 42,
       },
       {
         id: 's2',
@@ -374,7 +375,7 @@ describe('Oura connection', () => {
     const synced = await api(user, 'POST', '/api/v1/connections/oura/sync');
     expect(synced.json()).toMatchObject({
       last_sync_status: 'ok',
-      last_sync_counts: { readings_created: 6, records_skipped: 1 },
+      last_sync_counts: { readings_created: 7, records_skipped: 1 },
     });
     expect(
       fake.log.filter((r) => r.path === '/v2/usercollection/heartrate' && r.query.next_token).length,
@@ -391,6 +392,8 @@ describe('Oura connection', () => {
     expect((await read('steps')).map((m: { value: number }) => m.value)).toEqual([8123]);
     expect((await read('active_energy'))[0]).toMatchObject({ value: 412 });
     expect((await read('sleep_duration'))[0]).toMatchObject({ canonical_value: 7, canonical_unit: 'h' });
+    // Oura's sleep HRV is RMSSD, kept apart from Apple's SDNN.
+    expect((await read('heart_rate_variability_rmssd'))[0]).toMatchObject({ value: 42, unit: 'ms' });
   });
 });
 

@@ -187,8 +187,22 @@ export function ouraDailyActivityEvents(doc: unknown, ref: string): ParsedEvent[
   return out;
 }
 
-/** A sleep period: the time asleep (not in bed), dated at bedtime. Rest periods and deleted ones are left out. */
-export function ouraSleepEvent(doc: unknown, ref: string): ParsedEvent {
+/**
+ * A sleep period: the time asleep (not in bed), dated at bedtime, and the period's average HRV, which Oura
+ * reports as RMSSD in ms (Oura API v2 `average_hrv`). Rest periods and deleted ones are left out.
+ */
+export function ouraSleepEvents(doc: unknown, ref: string): ParsedEvent[] {
+  const sleep = ouraSleepEvent(doc, ref);
+  if (sleep.kind !== 'reading') return [sleep];
+  const hrv = (doc as Record<string, unknown>).average_hrv;
+  if (typeof hrv !== 'number' || !(hrv > 0)) return [sleep];
+  return [
+    sleep,
+    ouraReading(ref, 'heart_rate_variability_rmssd', hrv, 'ms', sleep.reading.timestamp as string),
+  ];
+}
+
+function ouraSleepEvent(doc: unknown, ref: string): ParsedEvent {
   const d = (doc ?? {}) as Record<string, unknown>;
   const type = typeof d.type === 'string' ? d.type : 'sleep';
   if (type === 'deleted' || type === 'rest') return { kind: 'skipped', ref, reason: `Oura ${type} periods` };
@@ -256,7 +270,7 @@ export const ouraSync: ProviderSync = {
       start_date: sleepFrom,
       end_date: today,
     })) {
-      await io.land(data.map((d) => ouraSleepEvent(d, `sleep ${(n += 1)}`)));
+      await io.land(data.flatMap((d) => ouraSleepEvents(d, `sleep ${(n += 1)}`)));
     }
     await io.saveCursor('sleep', new Date(io.now).toISOString());
   },

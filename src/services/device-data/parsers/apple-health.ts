@@ -64,6 +64,15 @@ const QUANTITIES: Record<string, QuantityDef> = {
     metric_type: 'active_energy',
     units: { kcal: { unit: 'kcal' }, Cal: { unit: 'kcal' }, kJ: { unit: 'kJ' } },
   },
+  // Apple Watch reports HRV as SDNN (not RMSSD): it has its own metric type.
+  HKQuantityTypeIdentifierHeartRateVariabilitySDNN: {
+    metric_type: 'heart_rate_variability_sdnn',
+    units: { ms: { unit: 'ms' } },
+  },
+  HKQuantityTypeIdentifierDistanceWalkingRunning: {
+    metric_type: 'walking_running_distance',
+    units: { km: { unit: 'km' }, m: { unit: 'm' }, mi: { unit: 'mi' } },
+  },
 };
 
 const SLEEP = 'HKCategoryTypeIdentifierSleepAnalysis';

@@ -147,7 +147,7 @@ describe('Apple Health export.xml', () => {
     const whole = await collect(parseAppleHealthXml(text(xml)));
     const pieces = await collect(parseAppleHealthXml(chunked(xml, 7)));
     expect(pieces.events).toEqual(whole.events);
-    expect(whole.readings).toHaveLength(10);
+    expect(whole.readings).toHaveLength(15); // 10 step counts and 5 walking/running distances
     expect(whole.readings[0]!.reading).toEqual({
       metric_type: 'steps',
       value: 329,
@@ -156,11 +156,25 @@ describe('Apple Health export.xml', () => {
       source: 'apple_health:Health',
     });
     expect(whole.skipped.map((s) => s.reason)).toEqual(
-      expect.arrayContaining([
-        'DistanceWalkingRunning records (no such metric in health tracking)',
-        'Workouts (no workout store yet)',
-      ]),
+      expect.arrayContaining(['Workouts (no workout store yet)']),
     );
+    const distances = whole.readings.filter((e) => e.reading.metric_type === 'walking_running_distance');
+    expect(distances.length).toBeGreaterThan(0);
+    expect(distances.every((e) => e.reading.unit === 'km')).toBe(true);
+  });
+
+  it('reads heart rate variability as SDNN and walking distance with their units', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<HealthData locale="en_GB">
+ <Record type="HKQuantityTypeIdentifierHeartRateVariabilitySDNN" sourceName="Watch" unit="ms" startDate="2024-03-01 06:55:00 +0000" endDate="2024-03-01 06:56:00 +0000" value="48.2"/>
+ <Record type="HKQuantityTypeIdentifierDistanceWalkingRunning" sourceName="Watch" unit="mi" startDate="2024-03-01 07:00:00 +0000" endDate="2024-03-01 07:10:00 +0000" value="0.62"/>
+</HealthData>`;
+    const r = await collect(parseAppleHealthXml(text(xml)));
+    expect(r.invalid).toEqual([]);
+    expect(r.readings.map((e) => [e.reading.metric_type, e.reading.value, e.reading.unit])).toEqual([
+      ['heart_rate_variability_sdnn', 48.2, 'ms'],
+      ['walking_running_distance', 0.62, 'mi'],
+    ]);
   });
 
   it('pairs blood pressure from its correlation, scales HealthKit percentages and converts glucose units', async () => {
