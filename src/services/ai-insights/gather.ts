@@ -2,7 +2,8 @@ import type { CallOptions, CallResult } from '../../platform/clients/clients.js'
 import { AppError } from '../../platform/http/errors.js';
 import { CGM_WINDOW_DAYS } from './cgm.js';
 import type { SourceName } from './insight.js';
-import { addDays, DAY_MS, isTimeZone, localDate, localMidnight } from './time.js';
+import { addDays, isTimeZone, localDate, localMidnight } from '../../platform/time.js';
+import { DAY_MS } from './time.js';
 
 /**
  * Reads what the rules need from the other services' APIs, on the caller's behalf (their token, so

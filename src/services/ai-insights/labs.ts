@@ -1,6 +1,6 @@
 import type { LabPoint, LabResult, UserData } from './gather.js';
 import { fmt, q, type InsightDraft } from './insight.js';
-import { localDate } from './time.js';
+import { localDate } from '../../platform/time.js';
 
 /**
  * Lab results out of range, as the medical records service flags them (from the laboratory's reference

@@ -5,7 +5,7 @@ import { gather, type Caller, type DailySeries, type MetricItem, type UserData }
 import { mealGlucoseRises } from './glucose-rules.js';
 import { labInsights } from './labs.js';
 import { anomalyInsights, trendInsights } from './series-rules.js';
-import { addDays, localMidnight } from './time.js';
+import { addDays, localMidnight } from '../../platform/time.js';
 import { bloodPressureInsights } from './vitals.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');

@@ -9,7 +9,8 @@ import {
   spearman,
   theilSen,
 } from './stats.js';
-import { addDays, daysBetween } from './time.js';
+import { addDays } from '../../platform/time.js';
+import { daysBetween } from './time.js';
 
 export const TREND_CITATION =
   'Theil H. A rank-invariant method of linear and polynomial regression analysis. Proc Kon Ned Akad ' +

@@ -1,6 +1,7 @@
 import type { MetricItem, UserData } from './gather.js';
 import { fmt, q, type InsightDraft, type Severity } from './insight.js';
-import { localDate, localDateTime } from './time.js';
+import { localDate } from '../../platform/time.js';
+import { localDateTime } from './time.js';
 
 /**
  * Readings outside guideline ranges, as health tracking classifies them (2017 ACC/AHA blood pressure,

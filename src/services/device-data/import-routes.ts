@@ -11,7 +11,7 @@ import { presentImport, spool, tooLarge, type Imports } from './imports.js';
 import { detectFormat, FORMAT_NAMES, IMPORT_FORMATS, type ImportFormat } from './parsers/detect.js';
 import type { ParseOptions } from './parsers/types.js';
 import * as S from './schemas.js';
-import { isTimeZone } from './time.js';
+import { isTimeZone } from '../../platform/time.js';
 
 const NEEDS_TIMEZONE: readonly ImportFormat[] = ['dexcom_clarity_csv', 'fitbit_csv'];
 

@@ -1,6 +1,7 @@
 import { DEXCOM_SOURCE, dexcomDevice } from './parsers/clarity.js';
 import { numberOf, type DeviceInfo, type ParsedEvent } from './parsers/types.js';
-import { isoWithOffset, parseLocalIso, parseOffsetIso } from './time.js';
+import { isoWithOffset } from '../../platform/time.js';
+import { parseLocalIso, parseOffsetIso } from './time.js';
 
 /** What a sync needs from the connection: authorised GETs, landing readings, keeping cursors. */
 export interface SyncIO {

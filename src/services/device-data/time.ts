@@ -4,60 +4,7 @@
  * instant is worked out here, daylight saving included.
  */
 
-const pad = (n: number, width = 2) => String(Math.trunc(n)).padStart(width, '0');
-
-/** An instant written with its offset (Z when the offset is zero). */
-export function isoWithOffset(ms: number, offsetMinutes: number): string {
-  const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, -1);
-  if (offsetMinutes === 0) return `${local}Z`;
-  const abs = Math.abs(offsetMinutes);
-  return `${local}${offsetMinutes < 0 ? '-' : '+'}${pad(abs / 60)}:${pad(abs % 60)}`;
-}
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatterFor(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** The offset of `tz` from UTC at instant `ms`, in minutes. */
-export function zoneOffsetMinutes(tz: string, ms: number): number {
-  const parts: Record<string, number> = {};
-  for (const p of formatterFor(tz).formatToParts(new Date(ms))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  const asUtc = Date.UTC(
-    parts.year!,
-    parts.month! - 1,
-    parts.day!,
-    parts.hour!,
-    parts.minute!,
-    parts.second!,
-  );
-  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
-}
+import { utcOffsetMinutes } from '../../platform/time.js';
 
 export interface LocalDateTime {
   year: number;
@@ -84,16 +31,16 @@ export function validLocal(t: LocalDateTime): boolean {
  */
 export function zonedToInstant(t: LocalDateTime, tz: string): { ms: number; offsetMinutes: number } {
   const wall = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millis ?? 0);
-  const before = zoneOffsetMinutes(tz, wall - 36 * 3600_000);
-  const after = zoneOffsetMinutes(tz, wall + 36 * 3600_000);
+  const before = utcOffsetMinutes(wall - 36 * 3600_000, tz);
+  const after = utcOffsetMinutes(wall + 36 * 3600_000, tz);
   // Try both offsets that apply near this day; keep the ones that read back as the same wall time.
-  const candidates = [...new Set([before, after, zoneOffsetMinutes(tz, wall)])]
+  const candidates = [...new Set([before, after, utcOffsetMinutes(wall, tz)])]
     .map((offset) => ({ ms: wall - offset * 60_000, offsetMinutes: offset }))
-    .filter((c) => zoneOffsetMinutes(tz, c.ms) === c.offsetMinutes)
+    .filter((c) => utcOffsetMinutes(c.ms, tz) === c.offsetMinutes)
     .sort((a, b) => a.ms - b.ms);
   if (candidates.length > 0) return candidates[0]!;
   const ms = wall - before * 60_000;
-  return { ms, offsetMinutes: zoneOffsetMinutes(tz, ms) };
+  return { ms, offsetMinutes: utcOffsetMinutes(ms, tz) };
 }
 
 /** An ISO 8601 local date-time without offset: 2024-06-06T00:00:41 (also with a space, or fractions). */

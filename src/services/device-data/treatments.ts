@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../platform/db/db.js';
 import { nightscoutInstant } from './parsers/nightscout.js';
-import { isoWithOffset } from './time.js';
+import { isoWithOffset } from '../../platform/time.js';
 import type { TreatmentSink } from './ingest.js';
 
 export interface TreatmentRow {

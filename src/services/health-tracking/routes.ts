@@ -23,7 +23,8 @@ import {
 } from './series.js';
 import * as S from './schemas.js';
 import { presentEntry, type EntryRow, type HealthStore, type ItemKey } from './store.js';
-import { formatInstant, isTimeZone, parseInstant } from './time.js';
+import { isTimeZone } from '../../platform/time.js';
+import { formatInstant, parseInstant } from './time.js';
 import { resolveUnit, tidy } from './units.js';
 
 export const SERVICE = 'health-tracking';

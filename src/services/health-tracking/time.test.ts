@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatInstant, isTimeZone, parseInstant } from './time.js';
+import { isTimeZone } from '../../platform/time.js';
+import { formatInstant, parseInstant } from './time.js';
 
 describe('instants', () => {
   it('parses offsets and writes them back', () => {

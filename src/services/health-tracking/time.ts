@@ -3,6 +3,8 @@
  * a UTC instant (milliseconds) plus the original offset in minutes, and written back with that offset so
  * that a reading taken at 07:00 local time stays a 07:00 reading.
  */
+import { isoWithOffset } from '../../platform/time.js';
+
 export interface Instant {
   ms: number;
   /** Offset from UTC in minutes as sent (+120 for +02:00); null when none is known. */
@@ -55,25 +57,9 @@ export function parseInstant(text: string): Instant | { problem: string } {
   return { ms: local - offsetMinutes * 60_000, offsetMinutes };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
 /** Writes an instant with its original offset ('Z' when the offset is zero or unknown). */
 export function formatInstant(ms: number, offsetMinutes: number | null): string {
-  const offset = offsetMinutes ?? 0;
-  const local = new Date(ms + offset * 60_000).toISOString().slice(0, -1);
-  if (offset === 0) return `${local}Z`;
-  const abs = Math.abs(offset);
-  return `${local}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-}
-
-/** True when `tz` is an IANA time zone name this runtime knows. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return isoWithOffset(ms, offsetMinutes ?? 0);
 }
 
 /** 'YYYY-MM-DD' of a UTC day number (days since 1970-01-01). */

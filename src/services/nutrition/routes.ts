@@ -6,7 +6,8 @@ import { notFound, validationError } from '../../platform/http/errors.js';
 import { idempotent, type IdempotencyScope } from '../../platform/http/idempotency.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { ServiceContext } from '../../platform/service.js';
-import { addDays, dayRange, isRealDate, isTimeZone, mondayOf, today } from './days.js';
+import { addDays, isTimeZone } from '../../platform/time.js';
+import { dayRange, isRealDate, mondayOf, today } from './days.js';
 import { NUTRIENTS, type Food as FoodData, type FoodTable } from './foods.js';
 import { searchFoods } from './matcher.js';
 import {

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { isoWithOffset, parseOffsetIso } from '../time.js';
+import { isoWithOffset } from '../../../platform/time.js';
+import { parseOffsetIso } from '../time.js';
 import { asciiKey, FileProblem, numberOf, type DeviceInfo, type ParsedEvent } from './types.js';
 
 export const APPLE_HEALTH_PROVIDER = 'apple_health';

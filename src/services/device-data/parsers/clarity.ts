@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { isTimeZone, isoWithOffset, parseLocalIso, zonedToInstant } from '../time.js';
+import { isTimeZone, isoWithOffset } from '../../../platform/time.js';
+import { parseLocalIso, zonedToInstant } from '../time.js';
 import { csvRows } from './csv.js';
 import { FileProblem, numberOf, type DeviceInfo, type ParseOptions, type ParsedEvent } from './types.js';
 

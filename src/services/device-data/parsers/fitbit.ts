@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { isTimeZone, isoWithOffset, parseUsDateTime, zonedToInstant } from '../time.js';
+import { isTimeZone, isoWithOffset } from '../../../platform/time.js';
+import { parseUsDateTime, zonedToInstant } from '../time.js';
 import { csvRows, headerIndex } from './csv.js';
 import {
   FileProblem,

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
-import { isoWithOffset, parseOffsetIso } from '../time.js';
+import { isoWithOffset } from '../../../platform/time.js';
+import { parseOffsetIso } from '../time.js';
 import { asciiKey, FileProblem, type DeviceInfo, type ParsedEvent } from './types.js';
 
 /** Readings that arrive through Nightscout (its upload API or its JSON files) carry this source key. */
