@@ -228,7 +228,7 @@ for (const [label, viewport] of VIEWPORTS) {
         `records more ${label}`,
         server.baseUrl,
         viewport,
-        async ({ page, problems, shot, audit }) => {
+        async ({ page, context, problems, shot, audit }) => {
           const email = uniqueEmail(`records-more-${label}`);
           const noOverflow = async () => expect(await overflow(page)).toBe(0);
           await signUp(page, 'Elizabeth Blackwell', email);
@@ -244,10 +244,22 @@ for (const [label, viewport] of VIEWPORTS) {
           const summary = page.getByTestId('summary');
           await textOf(summary).toContain('High blood pressure');
           await textOf(summary).toContain('Critically high (HH)');
-          await see(page.getByRole('button', { name: 'Print this summary' }));
           await shot('summary');
           await audit('summary');
           await noOverflow();
+          // The printable page opens in a new tab through a signed link (the tab has no token), to print.
+          const [tab] = await Promise.all([
+            context.waitForEvent('page'),
+            page.getByRole('button', { name: 'Open the printable summary' }).click(),
+          ]);
+          await tab.waitForURL(/\/medical-records\/api\/v1\/summary\.html\?link=/, WAIT);
+          await tab.waitForLoadState();
+          await textOf(tab.locator('body')).toContain('High blood pressure');
+          expect(await tab.evaluate('window.opener')).toBeNull();
+          await see(
+            page.getByRole('status').filter({ hasText: 'Opened the printable summary in a new tab' }),
+          );
+          await tab.close();
           if (label === 'desktop') {
             const [page1] = await Promise.all([
               page.waitForEvent('download'),
@@ -280,6 +292,8 @@ for (const [label, viewport] of VIEWPORTS) {
           await page.getByRole('button', { name: 'Upload' }).click();
           await seeHeading(page, 'February blood test');
           await textOf(page.getByTestId('extraction')).toContain('Read from its text, 1 page.');
+          await see(page.getByRole('button', { name: 'Open in a new tab' }));
+          await see(page.getByRole('button', { name: 'Download the original' }));
           const glucose = page.getByTestId('suggestion').filter({ hasText: 'Glucose' });
           await textOf(glucose).toContain('105 mg/dL');
           await textOf(glucose).toContain('Reference range 70 - 99');

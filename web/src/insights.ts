@@ -83,7 +83,11 @@ export const insights = {
       'GET',
       `${INSIGHTS}/insights${query({ include_dismissed: includeDismissed ? 'true' : undefined })}`,
     ),
-  refresh: () => api<InsightList>('POST', `${INSIGHTS}/insights/refresh`),
+  refresh: (includeDismissed: boolean) =>
+    api<InsightList>(
+      'POST',
+      `${INSIGHTS}/insights/refresh${query({ include_dismissed: includeDismissed ? 'true' : undefined })}`,
+    ),
   dismiss: (id: string) => api<Insight>('POST', insight(id, 'dismiss')),
   restore: (id: string) => api<Insight>('POST', insight(id, 'restore')),
 };

@@ -292,6 +292,12 @@ export interface EpicConnection {
   } | null;
 }
 
+/** A short-lived signed link to one resource: a path on this origin that needs no token. */
+export interface SignedLink {
+  url: string;
+  expires_at: string;
+}
+
 const doc = (id: string) => `${RECORDS}/documents/${encodeURIComponent(id)}`;
 
 export const records = {
@@ -317,6 +323,8 @@ export const records = {
   summary: () => api<PatientSummary>('GET', `${RECORDS}/summary`),
   /** The printable page, as the server makes it (a file to open or keep: its inline styles are its own). */
   summaryPage: () => fetchFile(`${RECORDS}/summary.html`),
+  /** A link (minutes long) that opens the printable page in a browser tab, without the token. */
+  summaryLink: () => api<SignedLink>('POST', `${RECORDS}/summary/link`),
   /** Every record as one FHIR R4 Bundle (with the latest vital signs from health tracking). */
   exportFhir: () => fetchFile(`${RECORDS}/fhir/export`),
 
@@ -326,6 +334,8 @@ export const records = {
   uploadDocument: (form: FormData, onProgress: (progress: UploadProgress) => void, signal?: AbortSignal) =>
     upload<DocumentDetail>(`${RECORDS}/documents`, form, onProgress, signal),
   documentFile: (id: string) => fetchFile(`${doc(id)}/content`),
+  /** A link (minutes long) that opens the original file in a browser tab, without the token. */
+  documentLink: (id: string) => api<SignedLink>('POST', `${doc(id)}/link`),
   deleteDocument: (id: string) => api<void>('DELETE', doc(id)),
   confirm: (id: string, sid: string, body: { value?: number; unit?: string; effective_date?: string }) =>
     api<{ suggestion: Suggestion; record: MedicalRecord }>(

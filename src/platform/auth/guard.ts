@@ -12,6 +12,11 @@ declare module 'fastify' {
     public?: boolean;
     /** Only these roles may call the route. */
     roles?: readonly Role[];
+    /**
+     * The route also admits a signed link (e.g. `?link=`) in place of a token: returns the principal the
+     * link stands for (throwing when it is not valid for this request), or undefined when there is none.
+     */
+    signedLink?: (request: FastifyRequest) => Promise<Principal | undefined>;
   }
 }
 
@@ -47,9 +52,18 @@ export function installAuthGuard(
     if (config?.public) return;
     // Unknown routes fall through to the 404 handler without a token check.
     if (request.routeOptions.url === undefined) return;
+    const linked = config?.signedLink ? await config.signedLink(request) : undefined;
     const token = bearerToken(request);
+    if (linked && !token) {
+      request.principal = linked;
+      return;
+    }
     if (!token) throw unauthorized('Authentication required: send "Authorization: Bearer <access_token>"');
     const principal = await verifier.verify(token);
+    // A link sent along with a token must be the same account's: never one account's page in another's session.
+    if (linked && linked.userId !== principal.userId) {
+      throw unauthorized('This link belongs to another account', 'link_other_user');
+    }
     if (principal.acting) assertActingScope(request, principal.acting.scope, service);
     if (config?.roles && !config.roles.includes(principal.role)) {
       throw forbidden(`This action needs one of the roles: ${config.roles.join(', ')}`);

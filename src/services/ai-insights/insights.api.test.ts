@@ -357,6 +357,15 @@ describe('AI insights', () => {
     expect(refreshed.json().insights).toEqual([]);
     const all = (await insights(user.accessToken, '?include_dismissed=true')).insights;
     expect(all.map((i) => [i.id, i.status])).toEqual([[id, 'dismissed']]);
+    // The refresh answers like the list: the dismissed one too when asked, and bad values are a 400.
+    const refreshedAll = await api(user.accessToken, 'POST', `${AI}/insights/refresh?include_dismissed=true`);
+    expect(refreshedAll.statusCode).toBe(200);
+    expect(refreshedAll.json().insights.map((i: InsightJson) => [i.id, i.status])).toEqual([
+      [id, 'dismissed'],
+    ]);
+    const badFlag = await api(user.accessToken, 'POST', `${AI}/insights/refresh?include_dismissed=maybe`);
+    expect(badFlag.statusCode).toBe(400);
+    expect(errorCode(badFlag)).toBe('validation_error');
 
     const restored = await api(user.accessToken, 'POST', `${AI}/insights/${id}/restore`);
     expect(restored.json()).toMatchObject({ id, status: 'active' });

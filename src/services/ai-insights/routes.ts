@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { principalOf } from '../../platform/auth/guard.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import { notFound } from '../../platform/http/errors.js';
@@ -8,6 +9,12 @@ import { isStale, type InsightsEngine } from './engine.js';
 import type { Caller } from './gather.js';
 import * as S from './schemas.js';
 import type { InsightRow, InsightStore } from './store.js';
+
+/** The refresh answers the list as GET does: with dismissed insights when asked. */
+const RefreshQuery = Type.Object(
+  { include_dismissed: S.ListQuery.properties.include_dismissed },
+  { additionalProperties: false },
+);
 
 export const DISCLAIMER =
   'These insights describe your own data against published guidelines and statistics. They are not a ' +
@@ -94,12 +101,14 @@ export function registerInsightRoutes(
       schema: {
         tags,
         summary: 'Recompute my insights now',
-        response: { 200: S.InsightList, ...errorResponses(401) },
+        description: 'Answers the recomputed list, as GET /api/v1/insights does (dismissed ones when asked).',
+        querystring: RefreshQuery,
+        response: { 200: S.InsightList, ...errorResponses(400, 401) },
       },
     },
     async (request) => {
       await engine.refresh(principalOf(request).userId, callerOf(request));
-      return answer(request, { includeDismissed: false });
+      return answer(request, { includeDismissed: request.query.include_dismissed ?? false });
     },
   );
 

@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { v7 as uuidv7 } from 'uuid';
 import { principalOf } from '../../platform/auth/guard.js';
+import type { SessionRevocations } from '../../platform/auth/revocations.js';
 import type { FieldCipher } from '../../platform/crypto.js';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../platform/db/db.js';
 import { AppError, conflict, notFound, validationError } from '../../platform/http/errors.js';
@@ -23,6 +24,7 @@ import {
 } from './documents-store.js';
 import { LOINC, type FhirResource } from './fhir.js';
 import { LAB_BY_KEY, loincFor, UCUM_SYSTEM, unitFromInput, unitsOf, type UnitDef } from './lab-catalog.js';
+import { LINK_RESPONSE_HEADERS, linkAuthenticator, linkOf, type LinkSigner } from './links.js';
 import { presentRecord } from './routes.js';
 import type { MedicalStore } from './store.js';
 
@@ -34,6 +36,8 @@ export interface DocumentDeps {
   fileCipher: DocumentCipher;
   textCipher: FieldCipher;
   extractor: DocumentExtractor;
+  links: LinkSigner;
+  revocations: SessionRevocations;
 }
 
 export const contentUrl = (id: string) => `api/v1/documents/${id}/content`;
@@ -98,7 +102,12 @@ export function cleanFilename(name: string | undefined): string | null {
 }
 
 /** A Content-Disposition that no file name can break out of (RFC 6266 with an RFC 8187 UTF-8 name). */
-export function contentDisposition(filename: string | null, id: string, type: DocumentType): string {
+export function contentDisposition(
+  filename: string | null,
+  id: string,
+  type: DocumentType,
+  disposition: 'attachment' | 'inline' = 'attachment',
+): string {
   const ext = EXTENSIONS[type];
   let name = filename ?? `document-${id}.${ext}`;
   if (!name.toLowerCase().endsWith(`.${ext}`) && !(type === 'image/jpeg' && /\.jpe?g$/i.test(name))) {
@@ -109,7 +118,7 @@ export function contentDisposition(filename: string | null, id: string, type: Do
     /['()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 function parseDocumentDate(text: string): string {
@@ -377,7 +386,7 @@ function observationOf(
 }
 
 export async function registerDocumentRoutes(root: FastifyInstance, deps: DocumentDeps): Promise<void> {
-  const { documents, records, fileCipher, textCipher, extractor } = deps;
+  const { documents, records, fileCipher, textCipher, extractor, links } = deps;
   const tags = ['documents'];
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -437,13 +446,52 @@ export async function registerDocumentRoutes(root: FastifyInstance, deps: Docume
     },
   );
 
-  app.get(
-    '/api/v1/documents/:id/content',
+  app.post(
+    '/api/v1/documents/:id/link',
     {
       schema: {
         tags,
-        summary: 'The original file, byte for byte',
+        summary: 'A short-lived link that opens the original file without the bearer token',
+        description:
+          'The link (GET /api/v1/documents/{id}/content?link=...) works for this document only, for 5 minutes ' +
+          'at most (never beyond the access token that asked for it), and stops at once when that sign-in ' +
+          'ends (logout, account deletion). Through a link the file is served inline, to open in a browser tab.',
         params: S.DocumentParams,
+        response: { 200: S.SignedLink, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      if (!(await documents.get(principal.userId, request.params.id))) throw notFound('No such document');
+      const { token, expiresAt } = links.sign('document', principal, request.params.id);
+      return {
+        url: `/medical-records/${contentUrl(request.params.id)}?link=${token}`,
+        expires_at: expiresAt.toISOString(),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/documents/:id/content',
+    {
+      config: {
+        signedLink: linkAuthenticator(
+          links,
+          deps.revocations,
+          'document',
+          (request) => (request.params as { id: string }).id,
+        ),
+      },
+      schema: {
+        tags,
+        summary: 'The original file, byte for byte',
+        description:
+          'Takes the bearer token (served as an attachment) or a link from POST /api/v1/documents/{id}/link ' +
+          '(?link=; served inline, to open in a browser tab). A link that has expired, was altered, is for ' +
+          'another document or whose sign-in ended answers 401 (link_expired, link_invalid, ' +
+          'link_other_resource, session_revoked).',
+        params: S.DocumentParams,
+        querystring: S.ContentQuery,
         response: { ...errorResponses(400, 401, 404) },
       },
     },
@@ -452,11 +500,18 @@ export async function registerDocumentRoutes(root: FastifyInstance, deps: Docume
       const found = await documents.content(userId, request.params.id);
       if (!found) throw notFound('No such document');
       const bytes = fileCipher.open(found.content, userId, request.params.id);
+      const linked = linkOf(request) !== undefined;
+      if (linked) reply.headers(LINK_RESPONSE_HEADERS);
       return reply
         .header('content-type', found.media_type)
         .header(
           'content-disposition',
-          contentDisposition(found.filename, request.params.id, found.media_type),
+          contentDisposition(
+            found.filename,
+            request.params.id,
+            found.media_type,
+            linked ? 'inline' : 'attachment',
+          ),
         )
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'private, no-store')

@@ -4,6 +4,8 @@ import { DOCUMENT_TYPES } from './documents-detect.js';
 import { CATEGORIES } from './documents-store.js';
 import { RecordSummary } from './schemas.js';
 
+export { SignedLink } from './export-schemas.js';
+
 /** The largest file accepted: 20 MiB (a long scanned report at 300 dpi fits). */
 export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 /** The request around it: the multipart framing and the metadata fields. */
@@ -12,6 +14,17 @@ export const UPLOAD_BODY_LIMIT = MAX_DOCUMENT_BYTES + 64 * 1024;
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const DocumentParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const ContentQuery = Type.Object(
+  {
+    link: Type.Optional(
+      Type.String({
+        description:
+          'A signed link token from POST /api/v1/documents/{id}/link, in place of the bearer token',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 export const SuggestionParams = Type.Object({
   id: Type.String({ format: 'uuid' }),
   sid: Type.String({ format: 'uuid' }),

@@ -7,6 +7,7 @@ import { OcrEngine } from './documents-ocr.js';
 import { presentDocument, presentSuggestion, registerDocumentRoutes } from './documents-routes.js';
 import { UPLOAD_BODY_LIMIT } from './documents-schemas.js';
 import { DocumentStore } from './documents-store.js';
+import { LinkSigner } from './links.js';
 import type { MedicalStore } from './store.js';
 
 /** For the gateway: the upload is the one route of documents with a large body. */
@@ -24,7 +25,15 @@ export async function registerDocuments(app: FastifyInstance, ctx: ServiceContex
   const textCipher = new FieldCipher(ctx.secrets.secretKey, 'medical-records:document-text');
   const logger = ctx.logger.child({ service: 'medical-records', part: 'documents' });
   const extractor = new DocumentExtractor(documents, fileCipher, textCipher, new OcrEngine(), logger);
-  await registerDocumentRoutes(app, { documents, records, fileCipher, textCipher, extractor });
+  await registerDocumentRoutes(app, {
+    documents,
+    records,
+    fileCipher,
+    textCipher,
+    extractor,
+    links: new LinkSigner(ctx.secrets.secretKey),
+    revocations: ctx.revocations,
+  });
   app.addHook('onReady', () => extractor.recover());
   app.addHook('onClose', () => extractor.stop());
   return {

@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import { v5 as uuidv5 } from 'uuid';
+import { ActingTokenIssuer } from '../../platform/auth/acting.js';
 import { principalOf } from '../../platform/auth/guard.js';
+import { ActingClients } from '../../platform/clients/acting.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { ServiceContext } from '../../platform/service.js';
 import {
@@ -18,6 +20,7 @@ import {
 import { ExportQueries } from './export-queries.js';
 import type { FhirResource } from './fhir.js';
 import * as S from './export-schemas.js';
+import { LINK_RESPONSE_HEADERS, linkAuthenticator, linkOf, LinkSigner } from './links.js';
 import { fetchLatestReadings, fetchProfile, type Caller, type Fetched, type ProfileView } from './peers.js';
 import { buildSummary, type PatientSummary } from './summary.js';
 import { renderSummaryHtml, SUMMARY_CSP } from './summary-html.js';
@@ -52,7 +55,29 @@ export function registerExportRoutes(root: FastifyInstance, ctx: ServiceContext)
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const queries = new ExportQueries(ctx.db);
   const tags = ['medical-records'];
-  const callerFor = (request: FastifyRequest): Caller => ctx.clients.onBehalfOf(request);
+  const links = new LinkSigner(ctx.secrets.secretKey);
+  // A summary opened through a link has no bearer token to pass on: it reads the vitals and the profile
+  // with an acting token that permits only those reads.
+  const acting = new ActingClients(
+    ctx.clients,
+    new ActingTokenIssuer(ctx.secrets.jwtSecret),
+    'medical-records',
+    [
+      { service: 'health-tracking', method: 'GET', route: '/api/v1/metrics/latest' },
+      { service: 'user-profile', method: 'GET', route: '/api/v1/profile' },
+      // user-profile makes the profile on its first read, from the account (with the token it was given).
+      { service: 'auth', method: 'GET', route: '/api/v1/auth/me' },
+    ],
+  );
+  const callerFor = (request: FastifyRequest): Caller => {
+    const link = linkOf(request);
+    if (!link) return ctx.clients.onBehalfOf(request);
+    return (slug, options) =>
+      acting.call({ userId: link.userId, role: link.role }, 'summary-link', slug, {
+        ...options,
+        requestId: request.id,
+      });
+  };
 
   app.get(
     '/api/v1/fhir/export',
@@ -212,15 +237,42 @@ export function registerExportRoutes(root: FastifyInstance, ctx: ServiceContext)
     async (request) => summaryFor(request, request.query.labs ?? 20),
   );
 
+  app.post(
+    '/api/v1/summary/link',
+    {
+      schema: {
+        tags,
+        summary: 'A short-lived link that opens my printable summary without the bearer token',
+        description:
+          "The link (GET /api/v1/summary.html?link=...) works for this account's summary only, for 5 minutes " +
+          'at most (never beyond the access token that asked for it), and stops at once when that sign-in ' +
+          'ends (logout, account deletion). Open it in a new browser tab to read or print the summary.',
+        response: { 200: S.SignedLink, ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const { token, expiresAt } = links.sign('summary', principalOf(request));
+      return {
+        url: `/medical-records/api/v1/summary.html?link=${token}`,
+        expires_at: expiresAt.toISOString(),
+      };
+    },
+  );
+
   app.get(
     '/api/v1/summary.html',
     {
+      config: { signedLink: linkAuthenticator(links, ctx.revocations, 'summary') },
       schema: {
         tags,
         summary: 'My patient summary as one printable HTML page, to hand to a doctor',
         description:
           'Self-contained (inline CSS, no scripts or external assets), with a print stylesheet; the same ' +
-          'content as GET /api/v1/summary, long lists cut with a count of what is left out.',
+          'content as GET /api/v1/summary, long lists cut with a count of what is left out. Takes the bearer ' +
+          'token or a link from POST /api/v1/summary/link (?link=); a link that has expired, was altered, is ' +
+          "another resource's or whose sign-in ended answers 401 (link_expired, link_invalid, " +
+          "link_other_resource, session_revoked), as does a link sent with another account's token " +
+          '(link_other_user).',
         querystring: S.SummaryQuery,
         produces: ['text/html'],
         response: {
@@ -231,6 +283,7 @@ export function registerExportRoutes(root: FastifyInstance, ctx: ServiceContext)
     },
     async (request, reply) => {
       const summary = await summaryFor(request, request.query.labs ?? 15);
+      if (linkOf(request)) reply.headers(LINK_RESPONSE_HEADERS);
       return reply
         .header('content-type', 'text/html; charset=utf-8')
         .header('content-security-policy', SUMMARY_CSP)

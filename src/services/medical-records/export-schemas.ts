@@ -46,9 +46,23 @@ export const SummaryQuery = Type.Object(
           'How many analytes to list (the latest result of each, newest first); default 20 (15 on the HTML page)',
       }),
     ),
+    link: Type.Optional(
+      Type.String({
+        description:
+          'A signed link token from POST /api/v1/summary/link, in place of the bearer token (summary.html only)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export const SignedLink = Type.Object({
+  url: Type.String({
+    description:
+      'Path on the API origin (through the gateway) that opens the resource without a bearer token, e.g. in a new browser tab',
+  }),
+  expires_at: Type.String({ format: 'date-time', description: 'When the link stops working' }),
+});
 
 const Coded = Nullable(Type.Object({ system: Nullable(Type.String()), code: Nullable(Type.String()) }));
 const Quantity = Type.Object({

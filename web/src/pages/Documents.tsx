@@ -15,7 +15,7 @@ import { ConfirmDelete, ListState, MoreButton, usePagedList } from '../component
 import { RecordsNav } from '../components/MedicalParts';
 import { Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
-import { downloadBlob } from '../download';
+import { downloadBlob, openInNewTab } from '../download';
 import { bytes, todayIn, type Formatters, type Preferences } from '../format';
 import {
   CATEGORY_NAMES,
@@ -300,6 +300,7 @@ function DocumentBody({
   const { navigate } = useRouter();
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState('');
+  const [blockedUrl, setBlockedUrl] = useState('');
   const x = doc.extraction;
   const pending = doc.suggestions.filter((s) => s.status === 'pending' || s.status === 'confirming');
   return (
@@ -338,6 +339,22 @@ function DocumentBody({
       <div className="actions">
         <button
           type="button"
+          className="button"
+          onClick={async () => {
+            setError('');
+            setBlockedUrl('');
+            try {
+              const blocked = await openInNewTab(async () => (await records.documentLink(doc.id)).url);
+              if (blocked) setBlockedUrl(blocked);
+            } catch (err) {
+              setError(asApiError(err).message);
+            }
+          }}
+        >
+          Open in a new tab
+        </button>
+        <button
+          type="button"
           className="button button--secondary"
           onClick={async () => {
             setError('');
@@ -357,6 +374,15 @@ function DocumentBody({
           </button>
         )}
       </div>
+      {blockedUrl ? (
+        <p>
+          The browser did not open a new tab.{' '}
+          <a href={blockedUrl} target="_blank" rel="noopener noreferrer">
+            Open “{docName(doc)}”
+          </a>{' '}
+          (this link works for a few minutes).
+        </p>
+      ) : null}
       {error ? <p role="alert">{error}</p> : null}
       {deleting ? (
         <ConfirmDelete

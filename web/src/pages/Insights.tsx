@@ -88,10 +88,9 @@ function InsightsBody({ fmt }: { fmt: Formatters }) {
     setRefreshError('');
     setStatus('');
     try {
-      const fresh = await insightsApi.refresh();
-      // The refresh answers with the active ones; the dismissed ones come with the list when asked for.
-      const shown = showDismissed ? await insightsApi.list(true) : fresh;
-      setLoaded({ status: 'ready', list: shown });
+      // The refresh answers the list as shown: with the dismissed ones when they are shown.
+      const fresh = await insightsApi.refresh(showDismissed);
+      setLoaded({ status: 'ready', list: fresh });
       const active = fresh.insights.filter((i) => i.status === 'active').length;
       setStatus(`Refreshed: ${active} ${active === 1 ? 'insight' : 'insights'}.`);
     } catch (err) {

@@ -4,7 +4,7 @@ import { ClassBadge } from '../components/Health';
 import { FlagBadge, quantityText, rangeText, RecordsNav, whenText } from '../components/MedicalParts';
 import { Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
-import { downloadBlob } from '../download';
+import { downloadBlob, openInNewTab } from '../download';
 import type { Formatters } from '../format';
 import { records, type PatientSummary } from '../records';
 import { Link } from '../router';
@@ -65,10 +65,27 @@ function exportIssues(text: string): string[] {
 }
 
 function ShareActions() {
-  const [busy, setBusy] = useState<'' | 'page' | 'fhir'>('');
+  const [busy, setBusy] = useState<'' | 'page' | 'fhir' | 'open'>('');
   const [status, setStatus] = useState('');
   const [error, setError] = useState('');
+  const [blockedUrl, setBlockedUrl] = useState('');
   const day = new Date().toISOString().slice(0, 10);
+
+  async function openPrintable() {
+    setBusy('open');
+    setStatus('');
+    setError('');
+    setBlockedUrl('');
+    try {
+      const blocked = await openInNewTab(async () => (await records.summaryLink()).url);
+      if (blocked) setBlockedUrl(blocked);
+      else setStatus('Opened the printable summary in a new tab: print it from there.');
+    } catch (err) {
+      setError(asApiError(err).message);
+    } finally {
+      setBusy('');
+    }
+  }
 
   async function fetchAndSave(kind: 'page' | 'fhir') {
     setBusy(kind);
@@ -98,8 +115,8 @@ function ShareActions() {
     <section className="card section no-print" aria-labelledby="share-title">
       <h2 id="share-title">Print or share</h2>
       <div className="actions">
-        <button type="button" className="button" onClick={() => window.print()}>
-          Print this summary
+        <button type="button" className="button" disabled={busy !== ''} onClick={() => void openPrintable()}>
+          {busy === 'open' ? 'Opening…' : 'Open the printable summary'}
         </button>
         <button
           type="button"
@@ -125,6 +142,15 @@ function ShareActions() {
           {busy === 'fhir' ? 'Preparing…' : 'Download all my records (FHIR)'}
         </button>
       </div>
+      {blockedUrl ? (
+        <p>
+          The browser did not open a new tab.{' '}
+          <a href={blockedUrl} target="_blank" rel="noopener noreferrer">
+            Open the printable summary
+          </a>{' '}
+          (this link works for a few minutes).
+        </p>
+      ) : null}
       {error ? <p role="alert">{error}</p> : null}
       <Status>{status}</Status>
     </section>
