@@ -1,8 +1,7 @@
 // Test data and HTTP helpers shared by the health-tracking / device-data benchmarks (and cpu-profile.mjs).
 // Inputs only: every number reported is measured on the server, nothing here is a result.
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { request } from 'node:http';
-import { HOST } from './lib.mjs';
+import { rawRequest } from './lib.mjs';
 
 /**
  * A day of minute-level heart rate shaped like a wrist sensor's (lower at night, integer bpm, small
@@ -53,37 +52,13 @@ export function yearBodies(batchDays = 10) {
 /** Sends `body` (a string, or a file path streamed from disk with `file: true`); resolves { status, body, ms }. */
 export function send(port, method, path, { body, file = false, headers = {}, timeoutMs = 600_000 }) {
   const length = file ? statSync(body).size : Buffer.byteLength(body);
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = request(
-      {
-        host: HOST,
-        port,
-        method,
-        path,
-        agent: false,
-        timeout: timeoutMs,
-        headers: { 'content-length': length, ...headers },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode, body: parsed, ms: performance.now() - t0 });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    if (file) createReadStream(body).on('error', reject).pipe(req);
-    else req.end(body);
+  return rawRequest(port, method, path, {
+    timeoutMs,
+    headers: { 'content-length': length, ...headers },
+    writeBody: (req, reject) => {
+      if (file) createReadStream(body).on('error', reject).pipe(req);
+      else req.end(body);
+    },
   });
 }
 

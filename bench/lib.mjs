@@ -164,25 +164,20 @@ export async function freePort(from = 18300, to = 18399) {
   throw new Error(`no free port in ${from}-${to}`);
 }
 
-/** One HTTP request to 127.0.0.1; resolves { status, body } (body parsed as JSON when possible). */
-export function http(port, method, path, { body, headers = {}, timeoutMs = 5000 } = {}) {
+/**
+ * One HTTP request to 127.0.0.1 whose body `writeBody(req, reject)` writes (and ends); resolves
+ * { status, body, ms } with the body parsed as JSON when possible and ms the client-side time.
+ */
+export function rawRequest(
+  port,
+  method,
+  path,
+  { headers = {}, timeoutMs = 5000, writeBody = (req) => req.end() },
+) {
   return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const t0 = performance.now();
     const req = httpRequest(
-      {
-        host: HOST,
-        port,
-        method,
-        path,
-        agent: false,
-        timeout: timeoutMs,
-        headers: {
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-          ...headers,
-        },
-      },
+      { host: HOST, port, method, path, agent: false, timeout: timeoutMs, headers },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -194,14 +189,28 @@ export function http(port, method, path, { body, headers = {}, timeoutMs = 5000 
           } catch {
             /* not JSON */
           }
-          resolve({ status: res.statusCode, body: parsed });
+          resolve({ status: res.statusCode, body: parsed, ms: performance.now() - t0 });
         });
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
+    writeBody(req, reject);
+  });
+}
+
+/** One HTTP request to 127.0.0.1 with an optional JSON body; resolves { status, body, ms }. */
+export function http(port, method, path, { body, headers = {}, timeoutMs = 5000 } = {}) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return rawRequest(port, method, path, {
+    timeoutMs,
+    headers: {
+      ...(payload
+        ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+        : {}),
+      ...headers,
+    },
+    writeBody: (req) => req.end(payload),
   });
 }
 

@@ -30,30 +30,6 @@ const step = (name) => {
   });
 };
 
-// PGlite's defaults (copied from its defaultStartParams) plus one override; startParams replaces them.
-const PGLITE_DEFAULT_START = [
-  '--single',
-  '-F',
-  '-O',
-  '-j',
-  '-c',
-  'search_path=public',
-  '-c',
-  'exit_on_error=false',
-  '-c',
-  'log_checkpoints=false',
-  '-c',
-  'max_worker_processes=0',
-  '-c',
-  'max_parallel_workers=0',
-  '-c',
-  'max_parallel_workers_per_gather=0',
-  '-c',
-  'io_method=sync',
-  '-c',
-  'max_parallel_maintenance_workers=0',
-];
-
 async function child(mode, dir) {
   step('node started');
   if (mode === 'fresh') {
@@ -106,7 +82,8 @@ async function child(mode, dir) {
     step('import @electric-sql/pglite');
     const pg = await PGlite.create({
       dataDir: dir,
-      startParams: [...PGLITE_DEFAULT_START, '-c', setting],
+      // startParams replaces PGlite's defaults, so they come first.
+      startParams: [...PGlite.defaultStartParams, '-c', setting],
       ...(memory ? { initialMemory: Number(memory) } : {}),
     });
     const { rows } = await pg.query("SELECT setting FROM pg_settings WHERE name = 'shared_buffers'");
