@@ -1,20 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Queryable } from '../../platform/db/db.js';
 import type { SourceReport } from './gather.js';
-import type { Evidence, InsightDraft, Kind, Rule, Severity, SourceName } from './insight.js';
+import type { InsightDraft } from './insight.js';
 
-export interface InsightRow {
+/** A stored insight: its draft as last computed, plus identity, owner and the person's dismissal. */
+export interface InsightRow extends InsightDraft {
   id: string;
   user_id: string;
-  fingerprint: string;
-  kind: Kind;
-  severity: Severity;
-  title: string;
-  explanation: string;
-  metric_types: string[];
-  evidence: Evidence;
-  rule: Rule;
-  depends_on: SourceName[];
   status: 'active' | 'dismissed';
   dismissed_at: Date | null;
   current: boolean;

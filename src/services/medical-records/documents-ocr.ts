@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createWorker, OEM, type Worker } from 'tesseract.js';
+import type { Worker } from 'tesseract.js';
 
 /**
  * OCR with tesseract.js (Tesseract 5 compiled to WebAssembly), fully offline: the engine (corePath) and
@@ -10,7 +10,8 @@ import { createWorker, OEM, type Worker } from 'tesseract.js';
  * tesseract.js would download the model from a CDN; nothing here leaves the machine.
  *
  * Memory stays bounded: one worker per process, one recognition at a time, and the worker (about 100 MB
- * with the model loaded) is terminated after `idleMs` without work.
+ * with the model loaded) is terminated after `idleMs` without work. tesseract.js itself is loaded on the
+ * first OCR, not at start-up: most processes never read a scan.
  */
 
 const require = createRequire(import.meta.url);
@@ -61,13 +62,15 @@ export class OcrEngine {
   private ensureWorker(): Promise<Worker> {
     if (!this.worker) {
       this.started += 1;
-      const starting = createWorker('eng', OEM.LSTM_ONLY, {
-        langPath: ENG_MODEL_DIR,
-        gzip: true,
-        cacheMethod: 'none',
-        logger: () => {},
-        errorHandler: () => {},
-      });
+      const starting = import('tesseract.js').then(({ createWorker, OEM }) =>
+        createWorker('eng', OEM.LSTM_ONLY, {
+          langPath: ENG_MODEL_DIR,
+          gzip: true,
+          cacheMethod: 'none',
+          logger: () => {},
+          errorHandler: () => {},
+        }),
+      );
       this.worker = starting;
       starting.catch(() => {
         if (this.worker === starting) this.worker = null;
