@@ -127,21 +127,6 @@ function mealTypeFromName(name: string): MealTypeValue | null {
 function encodeCursor(row: MealRow): string {
   return Buffer.from(JSON.stringify({ t: row.eaten_at.toISOString(), id: row.id })).toString('base64url');
 }
-/**
- * An instant the schema's date-time format let through that PostgreSQL cannot store: a leap second
- * (:60, which JavaScript cannot represent) or year 0000 (PostgreSQL has no year 0).
- */
-function instantOf(text: string, field: string): Date {
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) {
-    throw validationError(
-      `Invalid ${field}: ${field} must be a real instant from year 1 on, without a leap second`,
-      [{ field, problem: 'must be a real instant from year 1 on (no leap second :60, no year 0000)' }],
-    );
-  }
-  return date;
-}
-
 /** PostgreSQL text cannot hold a NUL character: a 400 naming the field, not a failed insert. */
 function withoutNul<T extends string | undefined>(text: T, field: string): T {
   if (text?.includes('\u0000')) {
@@ -331,7 +316,7 @@ export function registerNutritionRoutes(
       const body = request.body;
       const userId = principalOf(request).userId;
       withoutNul(body.name, 'name');
-      const eatenAt = body.eaten_at ? instantOf(body.eaten_at, 'eaten_at') : undefined;
+      const eatenAt = body.eaten_at ? new Date(body.eaten_at) : undefined;
       const items = itemsFromDescription(table, withoutNul(body.description, 'description'));
       checkParts(items);
       return idempotent(idempotency(userId), request, reply, userId, async (tx) => {
@@ -366,8 +351,8 @@ export function registerNutritionRoutes(
       const q = request.query;
       const limit = q.limit ?? 20;
       const rows = await store.listMeals(principalOf(request).userId, {
-        from: q.from ? instantOf(q.from, 'from') : undefined,
-        to: q.to ? instantOf(q.to, 'to') : undefined,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
         limit: limit + 1,
         after: q.cursor ? decodeCursor(q.cursor) : undefined,
       });
@@ -428,7 +413,7 @@ export function registerNutritionRoutes(
           {
             name: withoutNul(body.name, 'name')?.trim() ?? current.name,
             meal_type: body.meal_type === undefined ? current.meal_type : body.meal_type,
-            eaten_at: body.eaten_at ? instantOf(body.eaten_at, 'eaten_at') : current.eaten_at,
+            eaten_at: body.eaten_at ? new Date(body.eaten_at) : current.eaten_at,
             items,
           },
           tx,
@@ -602,12 +587,7 @@ export function registerNutritionRoutes(
       const userId = principalOf(request).userId;
       const ml = Math.round(amount.value * WATER_ML[amount.unit] * 10) / 10;
       return idempotent(idempotency(userId), request, reply, userId, async (tx) => {
-        const row = await store.insertWater(
-          userId,
-          ml,
-          logged_at ? instantOf(logged_at, 'logged_at') : new Date(),
-          tx,
-        );
+        const row = await store.insertWater(userId, ml, logged_at ? new Date(logged_at) : new Date(), tx);
         await emitNutritionEvent(tx, userId, 'water.logged', {
           water_id: row.id,
           logged_at: row.logged_at.toISOString(),
