@@ -464,6 +464,11 @@ export function formProblems(problems: { field: string; problem: string }[]): Ap
   return new ApiError(400, 'validation_error', 'Please correct the form', problems);
 }
 
+/** The password policy names `password`; on a form that chooses a new one, that is its `new_password` field. */
+export function newPasswordOnField(error: ApiError): ApiError {
+  return error.code === 'weak_password' ? withField(error, 'new_password') : error;
+}
+
 /** A refused second factor belongs to the form's `code` field. */
 export function codeOnField(error: ApiError): ApiError {
   return error.code === 'invalid_mfa_code' || error.code === 'mfa_code_required'
@@ -522,6 +527,81 @@ export function useDraftForm<Draft, Body>({
     await run(() => send(checked.body));
   });
   return { draft, setDraft, change, busy, error, setError, submit };
+}
+
+/**
+ * A form that adds an item: a draft form (see useDraftForm) with a status line, `saved`, saying what
+ * was saved (the text `send` returns). It is emptied when the form is sent again or the draft changes,
+ * so that it never describes an older entry.
+ */
+export function useAddForm<Draft, Body>({
+  initial,
+  check,
+  send,
+}: {
+  initial: Draft | (() => Draft);
+  check(draft: Draft): Checked<Body>;
+  send(body: Body): Promise<string>;
+}) {
+  const [saved, setSaved] = useState('');
+  const form = useDraftForm<Draft, Body>({
+    initial,
+    check,
+    send: async (body) => {
+      setSaved('');
+      setSaved(await send(body));
+    },
+  });
+  const change = (patch: Partial<Draft>) => {
+    form.change(patch);
+    setSaved('');
+  };
+  return { ...form, change, saved };
+}
+
+/**
+ * The password (and, with `withCode`, a code from the authenticator app or a backup code) asked for
+ * again before a step that cannot be taken back.
+ */
+export function ReauthFields({
+  form,
+  password,
+  onPassword,
+  code,
+  onCode,
+  withCode,
+  error,
+}: {
+  form: string;
+  password: string;
+  onPassword(value: string): void;
+  code: string;
+  onCode(value: string): void;
+  withCode: boolean;
+  error: ApiError | null;
+}) {
+  return (
+    <>
+      <PasswordField
+        form={form}
+        label="Your password"
+        purpose="current"
+        value={password}
+        onValue={onPassword}
+        error={error?.fieldError('password')}
+      />
+      {withCode ? (
+        <CodeField
+          form={form}
+          label="Code from your authenticator app, or a backup code"
+          backup
+          value={code}
+          onValue={onCode}
+          error={error?.fieldError('code')}
+        />
+      ) : null}
+    </>
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Formatters, Preferences } from '../format';
+import { SelectField } from './Form';
 import {
   isBloodPressure,
   type Catalog,
@@ -64,6 +65,74 @@ export function unitOptions(info: MetricInfo): { value: string; label: string }[
     const name = u.names[0] ?? u.ucum;
     return { value: name, label: UNIT_NAMES[name] ?? name };
   });
+}
+
+/** The unit of a reading, chosen from the measurement's units (on its own: blood pressure has two numbers). */
+export function UnitField({
+  form,
+  info,
+  value,
+  onValue,
+  error,
+}: {
+  form: string;
+  info: MetricInfo;
+  value: string;
+  onValue(unit: string): void;
+  error?: string | undefined;
+}) {
+  return (
+    <SelectField
+      form={form}
+      name="unit"
+      label="Unit"
+      value={value}
+      onChange={(e) => onValue(e.target.value)}
+      error={error}
+    >
+      {unitOptions(info).map((u) => (
+        <option key={u.value} value={u.value}>
+          {u.label}
+        </option>
+      ))}
+    </SelectField>
+  );
+}
+
+/** When a reading was taken (fasting, before a meal...), for the measurements whose thresholds depend on it. */
+export function ContextField({
+  form,
+  contexts,
+  hint,
+  value,
+  onValue,
+  error,
+}: {
+  form: string;
+  contexts: string[];
+  hint?: string;
+  value: string;
+  onValue(context: string): void;
+  error?: string | undefined;
+}) {
+  return (
+    <SelectField
+      form={form}
+      name="context"
+      label="When was it measured?"
+      hint={hint}
+      value={value}
+      onChange={(e) => onValue(e.target.value)}
+      error={error}
+    >
+      <option value="">Not given</option>
+      {contexts.map((c) => (
+        <option key={c} value={c}>
+          {GLUCOSE_CONTEXTS[c] ?? c}
+        </option>
+      ))}
+    </SelectField>
+  );
 }
 
 const IMPERIAL = new Set(['lb', 'in', '°F']);

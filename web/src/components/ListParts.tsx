@@ -367,3 +367,49 @@ export function ListState<T>({
     </>
   );
 }
+
+/**
+ * A paged list of entries under its heading: the heading (where focus goes when an item is deleted),
+ * what the list says around its items (see ListState), the items, and "Show more" while there are more.
+ * `intro` stands between the heading and the list.
+ */
+export function EntryList<T>({
+  list,
+  titleId,
+  title,
+  intro,
+  loading,
+  empty,
+  moreLabel,
+  renderItem,
+}: {
+  list: PagedList<T>;
+  titleId: string;
+  title: ReactNode;
+  intro?: ReactNode;
+  loading: string;
+  empty: ReactNode;
+  moreLabel: ReactNode;
+  /** One item, as a `<li>` with its key. */
+  renderItem(item: T): ReactNode;
+}) {
+  return (
+    <>
+      <h2 id={titleId} ref={list.heading} tabIndex={-1}>
+        {title}
+      </h2>
+      {intro}
+      <ListState list={list} loading={loading} empty={empty} />
+      {list.items && list.items.length > 0 ? (
+        <ul className="entries" aria-labelledby={titleId}>
+          {list.items.map(renderItem)}
+        </ul>
+      ) : null}
+      {list.cursor && list.items ? (
+        <MoreButton busy={list.loadingMore} onMore={list.more}>
+          {moreLabel}
+        </MoreButton>
+      ) : null}
+    </>
+  );
+}

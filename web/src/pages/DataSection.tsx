@@ -3,11 +3,10 @@ import { api, ApiError, PROFILE } from '../api';
 import {
   asApiError,
   CheckboxField,
-  CodeField,
   codeOnField,
   ErrorSummary,
   onSubmit,
-  PasswordField,
+  ReauthFields,
   Status,
   useSubmit,
 } from '../components/Form';
@@ -109,24 +108,15 @@ function DeleteAccount() {
         error={error}
         fields={{ password: 'Password', code: 'Code', confirm: 'Confirmation' }}
       />
-      <PasswordField
+      <ReauthFields
         form="delete"
-        label="Your password"
-        purpose="current"
-        value={password}
-        onValue={setPassword}
-        error={error?.fieldError('password')}
+        password={password}
+        onPassword={setPassword}
+        code={code}
+        onCode={setCode}
+        withCode={user.mfa_enabled}
+        error={error}
       />
-      {user.mfa_enabled ? (
-        <CodeField
-          form="delete"
-          label="Code from your authenticator app, or a backup code"
-          backup
-          value={code}
-          onValue={setCode}
-          error={error?.fieldError('code')}
-        />
-      ) : null}
       <CheckboxField
         form="delete"
         name="confirm"

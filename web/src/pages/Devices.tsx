@@ -12,9 +12,8 @@ import {
 import {
   ConfirmDelete,
   Counts,
+  EntryList,
   ItemActions,
-  ListState,
-  MoreButton,
   useItemMode,
   usePagedList,
 } from '../components/ListParts';
@@ -491,50 +490,45 @@ function ImportHistory({ fmt }: { fmt: Formatters }) {
   );
   return (
     <section className="section" aria-labelledby="imports">
-      <h2 id="imports" ref={list.heading} tabIndex={-1}>
-        Past imports
-      </h2>
-      <ListState list={list} loading="Loading your imports…" empty={<p>No files imported yet.</p>} />
-      {list.items && list.items.length > 0 ? (
-        <ul className="entries" aria-labelledby="imports">
-          {list.items.map((imp) => (
-            <li key={imp.id} className="card entry" data-testid="past-import">
-              <h3 id={`import-${imp.id}`} tabIndex={-1} className="entry__title">
-                {imp.filename ?? 'A file'}
-              </h3>
-              <p className="entry__meta">
-                <span
-                  className={`tag${imp.status === 'completed' ? ' tag--achieved' : imp.status === 'failed' ? ' tag--missed' : ''}`}
-                >
-                  {IMPORT_STATUS[imp.status] ?? imp.status}
-                </span>{' '}
-                {fmt.dateTime(imp.created_at)}
-                {imp.format ? `, ${FORMAT_NAMES[imp.format] ?? imp.format}` : ''}
-              </p>
-              <p className="entry__summary">
-                {imp.same_file_as
-                  ? 'The same file as an earlier import: nothing added.'
-                  : imp.status === 'queued' || imp.status === 'processing'
-                    ? `${imp.progress.percent} % read so far.`
-                    : `${plural(imp.counts.readings_created, 'new reading', 'new readings')}, ${imp.counts.readings_duplicate} already there, ${imp.counts.records_skipped} skipped, ${plural(imp.counts.records_invalid, 'problem', 'problems')}.`}
-              </p>
-              {!imp.same_file_as ? (
-                <details>
-                  <summary>
-                    Details<span className="visually-hidden"> of {imp.filename ?? 'this import'}</span>
-                  </summary>
-                  <ImportFacts imp={imp} fmt={fmt} />
-                </details>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {list.cursor && list.items ? (
-        <MoreButton busy={list.loadingMore} onMore={list.more}>
-          Show older imports
-        </MoreButton>
-      ) : null}
+      <EntryList
+        list={list}
+        titleId="imports"
+        title="Past imports"
+        loading="Loading your imports…"
+        empty={<p>No files imported yet.</p>}
+        moreLabel="Show older imports"
+        renderItem={(imp) => (
+          <li key={imp.id} className="card entry" data-testid="past-import">
+            <h3 id={`import-${imp.id}`} tabIndex={-1} className="entry__title">
+              {imp.filename ?? 'A file'}
+            </h3>
+            <p className="entry__meta">
+              <span
+                className={`tag${imp.status === 'completed' ? ' tag--achieved' : imp.status === 'failed' ? ' tag--missed' : ''}`}
+              >
+                {IMPORT_STATUS[imp.status] ?? imp.status}
+              </span>{' '}
+              {fmt.dateTime(imp.created_at)}
+              {imp.format ? `, ${FORMAT_NAMES[imp.format] ?? imp.format}` : ''}
+            </p>
+            <p className="entry__summary">
+              {imp.same_file_as
+                ? 'The same file as an earlier import: nothing added.'
+                : imp.status === 'queued' || imp.status === 'processing'
+                  ? `${imp.progress.percent} % read so far.`
+                  : `${plural(imp.counts.readings_created, 'new reading', 'new readings')}, ${imp.counts.readings_duplicate} already there, ${imp.counts.records_skipped} skipped, ${plural(imp.counts.records_invalid, 'problem', 'problems')}.`}
+            </p>
+            {!imp.same_file_as ? (
+              <details>
+                <summary>
+                  Details<span className="visually-hidden"> of {imp.filename ?? 'this import'}</span>
+                </summary>
+                <ImportFacts imp={imp} fmt={fmt} />
+              </details>
+            ) : null}
+          </li>
+        )}
+      />
     </section>
   );
 }
@@ -550,43 +544,36 @@ function DeviceList({ fmt }: { fmt: Formatters }) {
   const { setItems, setStatus } = list;
   return (
     <section className="section" aria-labelledby="devices">
-      <h2 id="devices" ref={list.heading} tabIndex={-1}>
-        Your devices
-      </h2>
-      <p className="hint">
-        Each device or app that sent readings, by file, uploader or connection. Removing or disconnecting one
-        keeps the readings it already sent.
-      </p>
-      <ListState
+      <EntryList
         list={list}
+        titleId="devices"
+        title="Your devices"
+        intro={
+          <p className="hint">
+            Each device or app that sent readings, by file, uploader or connection. Removing or disconnecting
+            one keeps the readings it already sent.
+          </p>
+        }
         loading="Loading your devices…"
         empty={<p>No devices yet. Import a file or connect an account, and its device appears here.</p>}
+        moreLabel="Show more devices"
+        renderItem={(d) => (
+          <DeviceItem
+            key={d.id}
+            device={d}
+            fmt={fmt}
+            onChanged={(updated, what) => {
+              setItems((items) => items && items.map((x) => (x.id === updated.id ? updated : x)));
+              setStatus(what);
+            }}
+            onDeleted={() => {
+              setItems((items) => items && items.filter((x) => x.id !== d.id));
+              setStatus(`${d.name} removed.`);
+              list.heading.current?.focus();
+            }}
+          />
+        )}
       />
-      {list.items && list.items.length > 0 ? (
-        <ul className="entries" aria-labelledby="devices">
-          {list.items.map((d) => (
-            <DeviceItem
-              key={d.id}
-              device={d}
-              fmt={fmt}
-              onChanged={(updated, what) => {
-                setItems((items) => items && items.map((x) => (x.id === updated.id ? updated : x)));
-                setStatus(what);
-              }}
-              onDeleted={() => {
-                setItems((items) => items && items.filter((x) => x.id !== d.id));
-                setStatus(`${d.name} removed.`);
-                list.heading.current?.focus();
-              }}
-            />
-          ))}
-        </ul>
-      ) : null}
-      {list.cursor && list.items ? (
-        <MoreButton busy={list.loadingMore} onMore={list.more}>
-          Show more devices
-        </MoreButton>
-      ) : null}
     </section>
   );
 }

@@ -11,7 +11,7 @@ import {
   Status,
   TextField,
 } from '../components/Form';
-import { ConfirmDelete, ListState, MoreButton, usePagedList } from '../components/ListParts';
+import { ConfirmDelete, EntryList, usePagedList } from '../components/ListParts';
 import { RecordsNav } from '../components/MedicalParts';
 import { Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
@@ -185,34 +185,28 @@ function DocumentList({ fmt }: { fmt: Formatters }) {
     (d) => `document-${d.id}`,
     (count) => `Showing ${count} documents.`,
   );
-  const { items } = list;
   return (
     <section className="section" aria-labelledby="documents-title">
-      <h2 id="documents-title" ref={list.heading} tabIndex={-1}>
-        Your documents
-      </h2>
-      <ListState list={list} loading="Loading your documents…" empty={<p>No documents yet.</p>} />
-      {items && items.length > 0 ? (
-        <ul className="entries" aria-labelledby="documents-title">
-          {items.map((d) => (
-            <li key={d.id} className="card entry record" data-testid="document">
-              <h3 id={`document-${d.id}`} tabIndex={-1} className="entry__title">
-                <Link to={`/records/documents/${d.id}`}>{docName(d)}</Link>
-              </h3>
-              <p className="entry__meta">
-                <span className="tag">{CATEGORY_NAMES[d.category]}</span>{' '}
-                {d.document_date ? fmt.calendarDate(d.document_date) : `added ${fmt.date(d.created_at)}`},{' '}
-                {bytes(d.size_bytes, fmt)}: {EXTRACTION_WORDS[d.extraction.status].toLowerCase()}
-              </p>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {list.cursor && items ? (
-        <MoreButton busy={list.loadingMore} onMore={list.more}>
-          Show older documents
-        </MoreButton>
-      ) : null}
+      <EntryList
+        list={list}
+        titleId="documents-title"
+        title="Your documents"
+        loading="Loading your documents…"
+        empty={<p>No documents yet.</p>}
+        moreLabel="Show older documents"
+        renderItem={(d) => (
+          <li key={d.id} className="card entry record" data-testid="document">
+            <h3 id={`document-${d.id}`} tabIndex={-1} className="entry__title">
+              <Link to={`/records/documents/${d.id}`}>{docName(d)}</Link>
+            </h3>
+            <p className="entry__meta">
+              <span className="tag">{CATEGORY_NAMES[d.category]}</span>{' '}
+              {d.document_date ? fmt.calendarDate(d.document_date) : `added ${fmt.date(d.created_at)}`},{' '}
+              {bytes(d.size_bytes, fmt)}: {EXTRACTION_WORDS[d.extraction.status].toLowerCase()}
+            </p>
+          </li>
+        )}
+      />
     </section>
   );
 }

@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import type { ApiError } from '../api';
 import {
   CardForm,
@@ -10,10 +9,11 @@ import {
   SelectField,
   TextAreaField,
   TextField,
+  useAddForm,
   useDraftForm,
 } from '../components/Form';
 import { defaultUnit, unitOptions, lower } from '../components/Health';
-import { ItemActions, ListState, MoreButton, useItemMode, usePagedList } from '../components/ListParts';
+import { EntryList, ItemActions, useItemMode, usePagedList } from '../components/ListParts';
 import { Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
 import { todayIn, type Formatters, type Preferences } from '../format';
@@ -287,59 +287,47 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
     title: '',
     notes: '',
   });
-  const [saved, setSaved] = useState('');
   const list = usePagedList<Goal>(
     (cursor) => health.goals(cursor),
     (g) => `goal-${g.id}`,
     (count) => `Showing ${count} goals.`,
   );
-  const { items, setItems, heading } = list;
   const today = todayIn(prefs.timezone);
-  const { draft, setDraft, change, busy, error, submit } = useDraftForm({
+  const { draft, setDraft, change, busy, error, submit, saved } = useAddForm({
     initial: () => fresh(first),
     check: (d: Draft) => bodyOf(d),
     send: async (body) => {
-      setSaved('');
       const goal = await health.addGoal(body);
       list.focusAfterRender(`goal-${goal.id}`);
-      setItems((list) => [goal, ...(list ?? [])]);
+      list.setItems((items) => [goal, ...(items ?? [])]);
       setDraft(fresh(catalog.byType.get(goal.metric_type) ?? first));
-      setSaved('Goal saved: it is first in your list of goals.');
+      return 'Goal saved: it is first in your list of goals.';
     },
   });
   const info = catalog.byType.get(draft.metric_type) ?? first;
 
   return (
     <>
-      <h2 id="goals-title" ref={heading} tabIndex={-1}>
-        Your goals
-      </h2>
-      <ListState
+      <EntryList
         list={list}
+        titleId="goals-title"
+        title="Your goals"
         loading="Loading your goals…"
         empty={<p>No goals yet. Set your first one below.</p>}
+        moreLabel="Show more goals"
+        renderItem={(g) => (
+          <GoalItem
+            key={g.id}
+            goal={g}
+            catalog={catalog}
+            prefs={prefs}
+            fmt={fmt}
+            today={today}
+            onChanged={(updated) => list.changed(updated, 'Goal saved.')}
+            onDeleted={() => list.deleted(g, 'Goal deleted.')}
+          />
+        )}
       />
-      {items && items.length > 0 ? (
-        <ul className="entries" aria-labelledby="goals-title">
-          {items.map((g) => (
-            <GoalItem
-              key={g.id}
-              goal={g}
-              catalog={catalog}
-              prefs={prefs}
-              fmt={fmt}
-              today={today}
-              onChanged={(updated) => list.changed(updated, 'Goal saved.')}
-              onDeleted={() => list.deleted(g, 'Goal deleted.')}
-            />
-          ))}
-        </ul>
-      ) : null}
-      {list.cursor && items ? (
-        <MoreButton busy={list.loadingMore} onMore={list.more}>
-          Show more goals
-        </MoreButton>
-      ) : null}
 
       <CardForm
         form="goal"
@@ -354,10 +342,7 @@ function GoalsBody({ catalog, prefs, fmt }: { catalog: Catalog; prefs: Preferenc
         <GoalFields
           form="goal"
           draft={draft}
-          change={(patch) => {
-            change(patch);
-            setSaved('');
-          }}
+          change={change}
           error={error}
           info={info}
           catalog={catalog}

@@ -14,11 +14,12 @@ import {
   canonicalValue,
   ClassificationText,
   CONTEXT_SHORT,
+  ContextField,
   converted,
   defaultUnit,
   enteredValue,
-  GLUCOSE_CONTEXTS,
   unitOptions,
+  UnitField,
   lower,
 } from '../components/Health';
 import { Page } from '../components/Page';
@@ -236,20 +237,13 @@ export function ReadingForm({
                 error={error?.fieldError('value.diastolic')}
               />
             </div>
-            <SelectField
+            <UnitField
               form="log"
-              name="unit"
-              label="Unit"
+              info={info}
               value={draft.unit}
-              onChange={(e) => change({ unit: e.target.value })}
+              onValue={(unit) => change({ unit })}
               error={error?.fieldError('unit')}
-            >
-              {unitOptions(info).map((u) => (
-                <option key={u.value} value={u.value}>
-                  {u.label}
-                </option>
-              ))}
-            </SelectField>
+            />
           </fieldset>
         ) : (
           <MeasureField
@@ -267,22 +261,14 @@ export function ReadingForm({
         )}
 
         {info.contexts ? (
-          <SelectField
+          <ContextField
             form="log"
-            name="context"
-            label="When was it measured?"
+            contexts={info.contexts}
             hint="Fasting readings are compared with the fasting thresholds; the others with the threshold for any time of day."
             value={draft.context}
-            onChange={(e) => change({ context: e.target.value })}
+            onValue={(context) => change({ context })}
             error={error?.fieldError('context')}
-          >
-            <option value="">Not given</option>
-            {info.contexts.map((c) => (
-              <option key={c} value={c}>
-                {GLUCOSE_CONTEXTS[c] ?? c}
-              </option>
-            ))}
-          </SelectField>
+          />
         ) : null}
 
         <TextField

@@ -5,9 +5,9 @@ import {
   formProblems,
   TextAreaField,
   TextField,
-  useDraftForm,
+  useAddForm,
 } from '../components/Form';
-import { ListState, MoreButton, usePagedList } from '../components/ListParts';
+import { EntryList, usePagedList } from '../components/ListParts';
 import { OnThisPage, Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
 import { localInputValue, zonedIso, type Formatters, type Preferences } from '../format';
@@ -49,14 +49,13 @@ function MealsBody({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
     (m) => `meal-${m.id}`,
     (count) => `Showing ${count} meals.`,
   );
-  const { items, setItems, heading } = list;
   return (
     <>
       <LogMeal
         prefs={prefs}
         onLogged={(meal) => {
           list.focusAfterRender(`meal-${meal.id}`);
-          setItems((meals) => [meal, ...(meals ?? [])].sort(newestFirst));
+          list.setItems((meals) => [meal, ...(meals ?? [])].sort(newestFirst));
           changed();
         }}
       />
@@ -71,39 +70,30 @@ function MealsBody({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
       <WeekView prefs={prefs} fmt={fmt} version={version} activity={activity} />
 
       <section className="section" aria-labelledby="meals-title">
-        <h2 id="meals-title" ref={heading} tabIndex={-1}>
-          Your meals
-        </h2>
-        <ListState
+        <EntryList
           list={list}
+          titleId="meals-title"
+          title="Your meals"
           loading="Loading your meals…"
           empty={<p>No meals yet. Log your first one above.</p>}
+          moreLabel="Show older meals"
+          renderItem={(m) => (
+            <MealCard
+              key={m.id}
+              meal={m}
+              prefs={prefs}
+              fmt={fmt}
+              onChanged={(updated) => {
+                list.changed(updated, '', newestFirst);
+                changed();
+              }}
+              onDeleted={() => {
+                list.deleted(m, 'Meal deleted.');
+                changed();
+              }}
+            />
+          )}
         />
-        {items && items.length > 0 ? (
-          <ul className="entries" aria-labelledby="meals-title">
-            {items.map((m) => (
-              <MealCard
-                key={m.id}
-                meal={m}
-                prefs={prefs}
-                fmt={fmt}
-                onChanged={(updated) => {
-                  list.changed(updated, '', newestFirst);
-                  changed();
-                }}
-                onDeleted={() => {
-                  list.deleted(m, 'Meal deleted.');
-                  changed();
-                }}
-              />
-            ))}
-          </ul>
-        ) : null}
-        {list.cursor && items ? (
-          <MoreButton busy={list.loadingMore} onMore={list.more}>
-            Show older meals
-          </MoreButton>
-        ) : null}
       </section>
     </>
   );
@@ -121,8 +111,7 @@ interface Draft {
 const EMPTY: Draft = { name: '', description: '', meal_type: '', eaten_at: '' };
 
 function LogMeal({ prefs, onLogged }: { prefs: Preferences; onLogged(meal: Meal): void }) {
-  const [saved, setSaved] = useState('');
-  const { draft, setDraft, change, busy, error, submit } = useDraftForm({
+  const { draft, setDraft, change, busy, error, submit, saved } = useAddForm({
     initial: EMPTY,
     check: (d: Draft): Checked<Parameters<typeof nutrition.addMeal>[0]> => {
       const problems: { field: string; problem: string }[] = [];
@@ -142,20 +131,13 @@ function LogMeal({ prefs, onLogged }: { prefs: Preferences; onLogged(meal: Meal)
       };
     },
     send: async (body) => {
-      setSaved('');
       const meal = await nutrition.addMeal(body);
       setDraft(EMPTY);
-      const open = meal.unresolved.length;
-      setSaved(
-        `Saved: ${meal.name}, ${meal.items.length - open} of ${meal.items.length} ${meal.items.length === 1 ? 'food' : 'foods'} matched${open > 0 ? ': correct the rest in the meal below' : ''}.`,
-      );
       onLogged(meal);
+      const open = meal.unresolved.length;
+      return `Saved: ${meal.name}, ${meal.items.length - open} of ${meal.items.length} ${meal.items.length === 1 ? 'food' : 'foods'} matched${open > 0 ? ': correct the rest in the meal below' : ''}.`;
     },
   });
-  const edit = (patch: Partial<Draft>) => {
-    change(patch);
-    setSaved('');
-  };
 
   return (
     <CardForm
@@ -176,7 +158,7 @@ function LogMeal({ prefs, onLogged }: { prefs: Preferences; onLogged(meal: Meal)
         maxLength={200}
         autoComplete="off"
         value={draft.name}
-        onChange={(e) => edit({ name: e.target.value })}
+        onChange={(e) => change({ name: e.target.value })}
         error={error?.fieldError('name')}
       />
       <TextAreaField
@@ -186,7 +168,7 @@ function LogMeal({ prefs, onLogged }: { prefs: Preferences; onLogged(meal: Meal)
         hint="In plain words, with amounts where you know them: “2 eggs and toast”, “200 g chicken breast with rice”, “1 1/2 cups milk”."
         maxLength={1000}
         value={draft.description}
-        onChange={(e) => edit({ description: e.target.value })}
+        onChange={(e) => change({ description: e.target.value })}
         error={error?.fieldError('description')}
       />
       <MealTypeField
@@ -194,7 +176,7 @@ function LogMeal({ prefs, onLogged }: { prefs: Preferences; onLogged(meal: Meal)
         label="Meal (optional)"
         hint="Left empty, a meal named Breakfast, Lunch, Dinner or Snack is of that kind."
         value={draft.meal_type}
-        onValue={(meal_type) => edit({ meal_type })}
+        onValue={(meal_type) => change({ meal_type })}
         error={error?.fieldError('meal_type')}
       />
       <TextField
@@ -205,7 +187,7 @@ function LogMeal({ prefs, onLogged }: { prefs: Preferences; onLogged(meal: Meal)
         hint={<TimeZoneHint prefs={prefs} empty="Leave empty for now." />}
         max={localInputValue(Date.now(), prefs.timezone)}
         value={draft.eaten_at}
-        onChange={(e) => edit({ eaten_at: e.target.value })}
+        onChange={(e) => change({ eaten_at: e.target.value })}
         error={error?.fieldError('eaten_at')}
       />
     </CardForm>

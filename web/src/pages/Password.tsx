@@ -4,11 +4,11 @@ import {
   asApiError,
   EmailField,
   ErrorSummary,
+  newPasswordOnField,
   onSubmit,
   PasswordField,
   Status,
   useSubmit,
-  withField,
 } from '../components/Form';
 import { Page } from '../components/Page';
 import { Link, useRouter } from '../router';
@@ -54,9 +54,7 @@ export function ResetPassword() {
   const token = search.get('token') ?? '';
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
-  const { busy, error, run } = useSubmit((e) =>
-    e.code === 'weak_password' ? withField(e, 'new_password') : e,
-  );
+  const { busy, error, run } = useSubmit(newPasswordOnField);
 
   const submit = onSubmit(() =>
     run(async () => {

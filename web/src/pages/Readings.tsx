@@ -14,11 +14,12 @@ import {
   canonicalValue,
   ClassBadge,
   CONTEXT_SHORT,
+  ContextField,
   converted,
   enteredValue,
-  GLUCOSE_CONTEXTS,
   sourceText,
   unitOptions,
+  UnitField,
   lower,
 } from '../components/Health';
 import { ItemActions, MoreButton, useItemMode } from '../components/ListParts';
@@ -426,19 +427,7 @@ function EditReading({
           </div>
         ) : null}
         {bp ? (
-          <SelectField
-            form={form}
-            name="unit"
-            label="Unit"
-            value={draft.unit}
-            onChange={(e) => change({ unit: e.target.value })}
-          >
-            {unitOptions(info).map((u) => (
-              <option key={u.value} value={u.value}>
-                {u.label}
-              </option>
-            ))}
-          </SelectField>
+          <UnitField form={form} info={info} value={draft.unit} onValue={(unit) => change({ unit })} />
         ) : (
           <MeasureField
             form={form}
@@ -454,21 +443,13 @@ function EditReading({
         )}
       </div>
       {info.contexts ? (
-        <SelectField
+        <ContextField
           form={form}
-          name="context"
-          label="When was it measured?"
+          contexts={info.contexts}
           value={draft.context}
-          onChange={(e) => change({ context: e.target.value })}
+          onValue={(context) => change({ context })}
           error={error?.fieldError('context')}
-        >
-          <option value="">Not given</option>
-          {info.contexts.map((c) => (
-            <option key={c} value={c}>
-              {GLUCOSE_CONTEXTS[c] ?? c}
-            </option>
-          ))}
-        </SelectField>
+        />
       ) : null}
       <TextField
         form={form}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '../api';
 import { asApiError, SelectField, TextField } from '../components/Form';
-import { ListState, MoreButton, usePagedList } from '../components/ListParts';
+import { EntryList, usePagedList } from '../components/ListParts';
 import {
   FlagBadge,
   LabResult,
@@ -175,16 +175,18 @@ function RecordResults({
     (r) => `record-${r.id}`,
     (count) => `Showing ${count} ${count === 1 ? 'record' : 'records'}.`,
   );
-  const { items } = list;
   const what = names ? names.many.toLowerCase() : 'records';
   return (
     <>
-      <h2 id="records-title" ref={list.heading} tabIndex={-1}>
-        {names?.many ?? 'All records'}
-        {filtered ? ', in the dates chosen' : ''}
-      </h2>
-      <ListState
+      <EntryList
         list={list}
+        titleId="records-title"
+        title={
+          <>
+            {names?.many ?? 'All records'}
+            {filtered ? ', in the dates chosen' : ''}
+          </>
+        }
         loading="Loading your records…"
         empty={
           <p>
@@ -193,19 +195,9 @@ function RecordResults({
             your doctor’s or hospital’s patient portal to bring them in.
           </p>
         }
+        moreLabel={<>Show older {what}</>}
+        renderItem={(r) => <RecordItem key={r.id} record={r} fmt={fmt} />}
       />
-      {items && items.length > 0 ? (
-        <ul className="entries" aria-labelledby="records-title">
-          {items.map((r) => (
-            <RecordItem key={r.id} record={r} fmt={fmt} />
-          ))}
-        </ul>
-      ) : null}
-      {list.cursor && items ? (
-        <MoreButton busy={list.loadingMore} onMore={list.more}>
-          Show older {what}
-        </MoreButton>
-      ) : null}
     </>
   );
 }

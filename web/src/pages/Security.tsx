@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, AUTH } from '../api';
+import { api, type ApiError, AUTH } from '../api';
 import {
-  asApiError,
   CodeField,
   codeOnField,
   ErrorSummary,
+  newPasswordOnField,
   onSubmit,
   PasswordField,
+  ReauthFields,
   Status,
   useSubmit,
   withField,
@@ -90,6 +91,46 @@ function BackupCodes({ codes, onDone }: { codes: string[]; onDone(): void }) {
 
 /** Busy flag and error of one form; codes about the second factor land on its `code` field. */
 const useAction = () => useSubmit(codeOnField);
+
+/**
+ * A form that sends a code from the authenticator app to `path` (under the auth service) and is
+ * answered with a new set of backup codes, handed to `onCodes`.
+ */
+function useCodeForBackupCodes(path: string, onCodes: (codes: string[]) => void) {
+  const [code, setCode] = useState('');
+  const { busy, error, run } = useAction();
+  const submit = onSubmit(() =>
+    run(async () => {
+      const answer = await api<{ backup_codes: string[] }>('POST', `${AUTH}${path}`, {
+        body: { code: code.trim() },
+      });
+      onCodes(answer.backup_codes);
+    }),
+  );
+  return { code, setCode, busy, error, submit };
+}
+
+/** The problems with a form that asks only for a code, and the code field itself. */
+function CodeOnly({
+  form,
+  label,
+  code,
+  onCode,
+  error,
+}: {
+  form: string;
+  label: string;
+  code: string;
+  onCode(value: string): void;
+  error: ApiError | null;
+}) {
+  return (
+    <>
+      <ErrorSummary form={form} error={error} fields={{ code: 'Code' }} />
+      <CodeField form={form} label={label} value={code} onValue={onCode} error={error?.fieldError('code')} />
+    </>
+  );
+}
 
 export function MfaSection() {
   const user = useUser();
@@ -177,19 +218,9 @@ function Enroll({
   onCancel(): void;
   onConfirmed(codes: string[]): void;
 }) {
-  const [code, setCode] = useState('');
-  const { busy, error, run } = useAction();
+  const { code, setCode, busy, error, submit } = useCodeForBackupCodes('/mfa/confirm', onConfirmed);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
-
-  const confirm = onSubmit(() =>
-    run(async () => {
-      const answer = await api<{ backup_codes: string[] }>('POST', `${AUTH}/mfa/confirm`, {
-        body: { code: code.trim() },
-      });
-      onConfirmed(answer.backup_codes);
-    }),
-  );
 
   return (
     <>
@@ -219,14 +250,13 @@ function Enroll({
           </details>
         </li>
         <li>
-          <form className="form" noValidate onSubmit={confirm} aria-busy={busy}>
-            <ErrorSummary form="mfa-confirm" error={error} fields={{ code: 'Code' }} />
-            <CodeField
+          <form className="form" noValidate onSubmit={submit} aria-busy={busy}>
+            <CodeOnly
               form="mfa-confirm"
               label="Enter the 6-digit code the app shows"
-              value={code}
-              onValue={setCode}
-              error={error?.fieldError('code')}
+              code={code}
+              onCode={setCode}
+              error={error}
             />
             <div className="actions">
               <button type="submit" className="button" disabled={busy}>
@@ -244,16 +274,7 @@ function Enroll({
 }
 
 function ReplaceCodes({ onCodes }: { onCodes(codes: string[]): void }) {
-  const [code, setCode] = useState('');
-  const { busy, error, run } = useAction();
-  const submit = onSubmit(() =>
-    run(async () => {
-      const answer = await api<{ backup_codes: string[] }>('POST', `${AUTH}/mfa/backup-codes`, {
-        body: { code: code.trim() },
-      });
-      onCodes(answer.backup_codes);
-    }),
-  );
+  const { code, setCode, busy, error, submit } = useCodeForBackupCodes('/mfa/backup-codes', onCodes);
   return (
     <form
       className="form subform"
@@ -264,13 +285,12 @@ function ReplaceCodes({ onCodes }: { onCodes(codes: string[]): void }) {
     >
       <h3 id="mfa-codes-title">Replace your backup codes</h3>
       <p>If you have used or lost some, make a new set. The old codes stop working.</p>
-      <ErrorSummary form="mfa-codes" error={error} fields={{ code: 'Code' }} />
-      <CodeField
+      <CodeOnly
         form="mfa-codes"
         label="Code from your authenticator app"
-        value={code}
-        onValue={setCode}
-        error={error?.fieldError('code')}
+        code={code}
+        onCode={setCode}
+        error={error}
       />
       <div className="actions">
         <button type="submit" className="button button--secondary" disabled={busy}>
@@ -301,21 +321,14 @@ function DisableMfa({ onDisabled }: { onDisabled(): void }) {
     >
       <h3 id="mfa-off-title">Turn two-factor sign-in off</h3>
       <ErrorSummary form="mfa-off" error={error} fields={{ password: 'Password', code: 'Code' }} />
-      <PasswordField
+      <ReauthFields
         form="mfa-off"
-        label="Your password"
-        purpose="current"
-        value={password}
-        onValue={setPassword}
-        error={error?.fieldError('password')}
-      />
-      <CodeField
-        form="mfa-off"
-        label="Code from your authenticator app, or a backup code"
-        backup
-        value={code}
-        onValue={setCode}
-        error={error?.fieldError('code')}
+        password={password}
+        onPassword={setPassword}
+        code={code}
+        onCode={setCode}
+        withCode
+        error={error}
       />
       <div className="actions">
         <button type="submit" className="button button--danger" disabled={busy}>
@@ -330,22 +343,18 @@ export function PasswordSection() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [status, setStatus] = useState('');
-  const { busy, error, run } = useAction();
+  const { busy, error, run } = useSubmit((e) =>
+    codeOnField(
+      e.code === 'invalid_current_password' ? withField(e, 'current_password') : newPasswordOnField(e),
+    ),
+  );
 
   const submit = onSubmit(() =>
     run(async () => {
       setStatus('');
-      try {
-        await api('POST', `${AUTH}/change-password`, {
-          body: { current_password: current, new_password: next },
-        });
-      } catch (err) {
-        const apiError = asApiError(err);
-        // The policy names `password`; on this form that is the new one.
-        if (apiError.code === 'weak_password') throw withField(apiError, 'new_password');
-        if (apiError.code === 'invalid_current_password') throw withField(apiError, 'current_password');
-        throw apiError;
-      }
+      await api('POST', `${AUTH}/change-password`, {
+        body: { current_password: current, new_password: next },
+      });
       setCurrent('');
       setNext('');
       setStatus('Password changed. Your other sessions have been signed out.');

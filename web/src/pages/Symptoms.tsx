@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import type { ApiError } from '../api';
 import {
   CardForm,
@@ -9,9 +8,10 @@ import {
   SelectField,
   TextAreaField,
   TextField,
+  useAddForm,
   useDraftForm,
 } from '../components/Form';
-import { ItemActions, ListState, MoreButton, useItemMode, usePagedList } from '../components/ListParts';
+import { EntryList, ItemActions, useItemMode, usePagedList } from '../components/ListParts';
 import { Page } from '../components/Page';
 import { SetupGate } from '../components/SetupGate';
 import { duration, isoInZone, localInputValue, zonedIso, type Formatters, type Preferences } from '../format';
@@ -233,22 +233,19 @@ export function Symptoms() {
 const newestFirst = (a: Symptom, b: Symptom) => Date.parse(b.onset) - Date.parse(a.onset);
 
 function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
-  const [saved, setSaved] = useState('');
   const list = usePagedList<Symptom>(
     (cursor) => health.symptoms(cursor),
     (s) => `symptom-${s.id}`,
     (count) => `Showing ${count} entries.`,
   );
-  const { items, setItems, heading } = list;
-  const { draft, setDraft, change, busy, error, submit } = useDraftForm({
+  const { draft, setDraft, change, busy, error, submit, saved } = useAddForm({
     initial: EMPTY,
     check: (d: Draft) => bodyOf(d, prefs),
     send: async (body) => {
-      setSaved('');
       const symptom = await health.addSymptom(body);
-      setItems((list) => [symptom, ...(list ?? [])].sort(newestFirst));
+      list.setItems((items) => [symptom, ...(items ?? [])].sort(newestFirst));
       setDraft(EMPTY);
-      setSaved(`Saved: ${symptom.symptom}, severity ${severityText(symptom.severity)}.`);
+      return `Saved: ${symptom.symptom}, severity ${severityText(symptom.severity)}.`;
     },
   });
 
@@ -267,43 +264,31 @@ function Journal({ prefs, fmt }: { prefs: Preferences; fmt: Formatters }) {
         <SymptomFields
           form="symptom"
           draft={draft}
-          change={(patch) => {
-            change(patch);
-            setSaved('');
-          }}
+          change={change}
           error={error}
           prefs={prefs}
           onsetOptional
         />
       </CardForm>
 
-      <h2 id="journal-title" ref={heading} tabIndex={-1}>
-        Your journal
-      </h2>
-      <ListState
+      <EntryList
         list={list}
+        titleId="journal-title"
+        title="Your journal"
         loading="Loading your journal…"
         empty={<p>Nothing logged yet. Symptoms you log appear here, newest first.</p>}
+        moreLabel="Show older entries"
+        renderItem={(s) => (
+          <SymptomItem
+            key={s.id}
+            symptom={s}
+            prefs={prefs}
+            fmt={fmt}
+            onChanged={(updated) => list.changed(updated, 'Symptom saved.', newestFirst)}
+            onDeleted={() => list.deleted(s, 'Symptom deleted.')}
+          />
+        )}
       />
-      {items && items.length > 0 ? (
-        <ul className="entries" aria-labelledby="journal-title">
-          {items.map((s) => (
-            <SymptomItem
-              key={s.id}
-              symptom={s}
-              prefs={prefs}
-              fmt={fmt}
-              onChanged={(updated) => list.changed(updated, 'Symptom saved.', newestFirst)}
-              onDeleted={() => list.deleted(s, 'Symptom deleted.')}
-            />
-          ))}
-        </ul>
-      ) : null}
-      {list.cursor && items ? (
-        <MoreButton busy={list.loadingMore} onMore={list.more}>
-          Show older entries
-        </MoreButton>
-      ) : null}
     </>
   );
 }
